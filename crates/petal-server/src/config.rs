@@ -1,0 +1,358 @@
+//! Configuration: defaults, then an optional TOML file, then `PETAL_*` environment variables,
+//! each value typed and checked once at start-up with a message that names the setting.
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use url::Url;
+
+/// The settings Petal runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Folder for the embedded database, the local object store, the master key and outboxes.
+    pub data_dir: PathBuf,
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Base of every link Petal hands out (invites, signed document links).
+    pub public_url: Url,
+    /// Database connection URL (may hold a password: redacted in `Debug`).
+    pub database_url: DatabaseUrl,
+    /// Object store URL.
+    pub storage_url: String,
+    /// Master key file.
+    pub master_key_file: PathBuf,
+    /// Whether the master key file is the default one, which is generated when missing. An
+    /// explicitly configured key file is never invented.
+    pub master_key_generated_if_missing: bool,
+    /// Certificate and key for TLS; `None` serves plain HTTP.
+    pub tls: Option<TlsFiles>,
+}
+
+/// PEM files for TLS.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    /// Certificate chain.
+    pub cert: PathBuf,
+    /// Private key.
+    pub key: PathBuf,
+}
+
+/// A database URL. `Debug` and `Display` hide any user name and password.
+#[derive(Clone)]
+pub struct DatabaseUrl(SecretString);
+
+impl DatabaseUrl {
+    /// The full URL, to hand to the driver and nowhere else.
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+
+    /// The URL without credentials, safe to log.
+    pub fn redacted(&self) -> String {
+        if self.expose().starts_with("sqlite:") {
+            // A file path, not a credential.
+            return self.expose().to_owned();
+        }
+        match Url::parse(self.expose()) {
+            Ok(mut url) if url.has_host() => {
+                let _ = url.set_username("");
+                let _ = url.set_password(None);
+                url.set_query(None);
+                url.to_string()
+            }
+            Ok(url) => format!("{}:…", url.scheme()),
+            Err(_) => "(unparseable URL)".to_owned(),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({})", self.redacted())
+    }
+}
+
+/// A setting with a bad value, or an unreadable configuration file.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(String);
+
+/// What a TOML file may set; every key optional, unknown keys refused.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    data_dir: Option<String>,
+    listen: Option<String>,
+    public_url: Option<String>,
+    database_url: Option<String>,
+    storage_url: Option<String>,
+    master_key_file: Option<String>,
+    tls_cert: Option<String>,
+    tls_key: Option<String>,
+}
+
+/// Looks a setting up in the environment first, then in the file, and remembers which, so an
+/// error names the place to fix.
+struct Sources<'a> {
+    env: &'a HashMap<String, String>,
+    file: FileSettings,
+}
+
+impl Sources<'_> {
+    fn get(&self, key: &str, from_file: &Option<String>) -> Option<(String, String)> {
+        let env_name = format!("PETAL_{}", key.to_uppercase());
+        if let Some(value) = self.env.get(&env_name) {
+            return Some((env_name, value.clone()));
+        }
+        from_file
+            .clone()
+            .map(|value| (format!("{key} (config file)"), value))
+    }
+}
+
+impl Config {
+    /// Reads the process environment and, if given, a TOML file.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let env: HashMap<String, String> = std::env::vars()
+            .filter(|(k, _)| k.starts_with("PETAL_"))
+            .collect();
+        Self::from_sources(file, &env)
+    }
+
+    /// Builds the configuration from an explicit environment (for tests) and optional file.
+    pub fn from_sources(
+        file: Option<&Path>,
+        env: &HashMap<String, String>,
+    ) -> Result<Self, ConfigError> {
+        let file = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    ConfigError(format!("cannot read config file {}: {e}", path.display()))
+                })?;
+                toml::from_str(&text).map_err(|e| {
+                    ConfigError(format!("config file {} is invalid: {e}", path.display()))
+                })?
+            }
+            None => FileSettings::default(),
+        };
+        let src = Sources { env, file };
+
+        let data_dir = match src.get("data_dir", &src.file.data_dir) {
+            Some((name, value)) if value.trim().is_empty() => {
+                return Err(ConfigError(format!("{name} is empty")));
+            }
+            Some((_, value)) => PathBuf::from(value),
+            None => PathBuf::from("petal-data"),
+        };
+        let data_dir = absolute(&data_dir)?;
+
+        let listen = match src.get("listen", &src.file.listen) {
+            Some((name, value)) => value.parse::<SocketAddr>().map_err(|_| {
+                ConfigError(format!(
+                    "{name}: {value:?} is not an address and port such as 127.0.0.1:8080"
+                ))
+            })?,
+            None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+        };
+
+        let tls = match (
+            src.get("tls_cert", &src.file.tls_cert),
+            src.get("tls_key", &src.file.tls_key),
+        ) {
+            (Some((_, cert)), Some((_, key))) => Some(TlsFiles {
+                cert: PathBuf::from(cert),
+                key: PathBuf::from(key),
+            }),
+            (None, None) => None,
+            _ => {
+                return Err(ConfigError(
+                    "PETAL_TLS_CERT and PETAL_TLS_KEY must be set together".to_owned(),
+                ));
+            }
+        };
+
+        let public_url = match src.get("public_url", &src.file.public_url) {
+            Some((name, value)) => parse_public_url(&name, &value)?,
+            None => {
+                let scheme = if tls.is_some() { "https" } else { "http" };
+                parse_public_url("PETAL_PUBLIC_URL", &format!("{scheme}://{listen}"))?
+            }
+        };
+
+        let database_url = match src.get("database_url", &src.file.database_url) {
+            Some((name, value)) => {
+                if !(value.starts_with("sqlite:")
+                    || value.starts_with("postgres://")
+                    || value.starts_with("postgresql://"))
+                {
+                    return Err(ConfigError(format!(
+                        "{name} must start with postgres:// or sqlite: (value not shown)"
+                    )));
+                }
+                value
+            }
+            None => format!("sqlite://{}", data_dir.join("petal.db").display()),
+        };
+
+        let storage_url = match src.get("storage_url", &src.file.storage_url) {
+            Some((name, value)) => {
+                Url::parse(&value)
+                    .map_err(|e| ConfigError(format!("{name}: {value:?} is not a URL: {e}")))?;
+                value
+            }
+            None => Url::from_directory_path(data_dir.join("objects"))
+                .map_err(|()| ConfigError("data directory is not an absolute path".to_owned()))?
+                .to_string(),
+        };
+
+        let (master_key_file, master_key_generated_if_missing) =
+            match src.get("master_key_file", &src.file.master_key_file) {
+                Some((_, value)) => (PathBuf::from(value), false),
+                None => (data_dir.join("master.key"), true),
+            };
+
+        Ok(Config {
+            data_dir,
+            listen,
+            public_url,
+            database_url: DatabaseUrl(SecretString::from(database_url)),
+            storage_url,
+            master_key_file,
+            master_key_generated_if_missing,
+            tls,
+        })
+    }
+}
+
+/// `path` made absolute against the current directory.
+fn absolute(path: &Path) -> Result<PathBuf, ConfigError> {
+    std::path::absolute(path)
+        .map_err(|e| ConfigError(format!("data directory {}: {e}", path.display())))
+}
+
+/// An `http(s)` URL without query or fragment; links are built by appending paths to it.
+fn parse_public_url(name: &str, value: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(value)
+        .map_err(|e| ConfigError(format!("{name}: {value:?} is not a URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") || !url.has_host() {
+        return Err(ConfigError(format!(
+            "{name}: {value:?} must be an http:// or https:// URL"
+        )));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(ConfigError(format!(
+            "{name}: {value:?} must not have a query or fragment"
+        )));
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        let config = Config::from_sources(None, &env(&[])).unwrap();
+        assert!(config.data_dir.ends_with("petal-data"));
+        assert!(config.data_dir.is_absolute());
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.public_url.as_str(), "http://127.0.0.1:8080/");
+        assert!(config.database_url.expose().starts_with("sqlite://"));
+        assert!(
+            config
+                .database_url
+                .expose()
+                .ends_with("petal-data/petal.db")
+        );
+        assert!(config.storage_url.starts_with("file:///"));
+        assert!(config.master_key_file.ends_with("petal-data/master.key"));
+        assert!(config.master_key_generated_if_missing);
+        assert!(config.tls.is_none());
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("petal.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9000\"\ndata_dir = \"/srv/petal\"\n",
+        )
+        .unwrap();
+        let config =
+            Config::from_sources(Some(&file), &env(&[("PETAL_LISTEN", "0.0.0.0:7000")])).unwrap();
+        assert_eq!(config.listen.to_string(), "0.0.0.0:7000");
+        assert_eq!(config.data_dir, PathBuf::from("/srv/petal"));
+        assert_eq!(config.public_url.as_str(), "http://0.0.0.0:7000/");
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        let cases = [
+            (("PETAL_LISTEN", "localhost"), "PETAL_LISTEN"),
+            (("PETAL_PUBLIC_URL", "ftp://x"), "PETAL_PUBLIC_URL"),
+            (("PETAL_PUBLIC_URL", "https://x/?q=1"), "PETAL_PUBLIC_URL"),
+            (
+                ("PETAL_DATABASE_URL", "mysql://u:hunter2@h/db"),
+                "PETAL_DATABASE_URL",
+            ),
+            (("PETAL_STORAGE_URL", "not a url"), "PETAL_STORAGE_URL"),
+            (("PETAL_TLS_CERT", "/x.pem"), "PETAL_TLS_KEY"),
+            (("PETAL_DATA_DIR", " "), "PETAL_DATA_DIR"),
+        ];
+        for ((key, value), named) in cases {
+            let err = Config::from_sources(None, &env(&[(key, value)]))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(named), "{key}={value}: {err}");
+            assert!(!err.contains("hunter2"), "secret leaked: {err}");
+        }
+    }
+
+    #[test]
+    fn unknown_file_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("petal.toml");
+        std::fs::write(&file, "listne = \"127.0.0.1:9000\"\n").unwrap();
+        let err = Config::from_sources(Some(&file), &env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("listne"), "{err}");
+    }
+
+    #[test]
+    fn database_credentials_never_show() {
+        let config = Config::from_sources(
+            None,
+            &env(&[(
+                "PETAL_DATABASE_URL",
+                "postgres://petal:hunter2@db.internal/petal?sslmode=require",
+            )]),
+        )
+        .unwrap();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("db.internal"), "{shown}");
+    }
+
+    #[test]
+    fn tls_defaults_the_public_url_to_https() {
+        let config = Config::from_sources(
+            None,
+            &env(&[("PETAL_TLS_CERT", "/c.pem"), ("PETAL_TLS_KEY", "/k.pem")]),
+        )
+        .unwrap();
+        assert_eq!(config.public_url.scheme(), "https");
+    }
+}

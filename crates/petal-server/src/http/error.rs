@@ -1,0 +1,114 @@
+//! The one error type at the HTTP edge, and the guarantee that every error response has the
+//! SPEC §4 shape `{"error": {"code", "message"}}`.
+
+use axum::Json;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// An error answered to a client. Each carries its status and a stable snake_case code;
+/// 5xx messages are generic, and their cause is logged once where the error is made.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+/// The error body of every failed request.
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+/// A machine-readable code and a human-readable message.
+pub struct ErrorDetail {
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    /// An error with an explicit status, code and message.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// 404: also the answer for another organisation's ids.
+    pub fn not_found() -> Self {
+        Self::for_status(StatusCode::NOT_FOUND)
+    }
+
+    /// 500 with a generic message; `cause` is logged here, never sent.
+    pub fn internal(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Self::for_status(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// The default code and message for a status.
+    fn for_status(status: StatusCode) -> Self {
+        let (code, message) = match status.as_u16() {
+            400 => ("bad_request", "The request is malformed."),
+            401 => ("unauthenticated", "Authentication is required."),
+            403 => ("forbidden", "You may not do this."),
+            404 => ("not_found", "Not found."),
+            405 => ("method_not_allowed", "This method is not allowed here."),
+            408 => ("request_timeout", "The request took too long."),
+            409 => ("conflict", "The request conflicts with the current state."),
+            413 => ("payload_too_large", "The request body is too large."),
+            415 => (
+                "unsupported_media_type",
+                "This content type is not supported.",
+            ),
+            422 => ("invalid", "The request is invalid."),
+            429 => ("too_many_requests", "Too many requests; try again later."),
+            503 => ("unavailable", "The service is unavailable."),
+            s if s >= 500 => ("internal_error", "Something went wrong on our side."),
+            _ => ("error", "The request failed."),
+        };
+        Self::new(status, code, message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message,
+            },
+        };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+/// Replaces any error response that is not already JSON (axum's 405, tower-http's 408 and
+/// 413, a caught panic's 500) with the standard error body, keeping headers such as `Allow`
+/// and `Retry-After`.
+pub async fn json_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (mut parts, _) = response.into_parts();
+    let mut replacement = ApiError::for_status(status).into_response();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    std::mem::swap(replacement.headers_mut(), &mut parts.headers);
+    let (_, body) = replacement.into_parts();
+    Response::from_parts(parts, body)
+}

@@ -1,0 +1,132 @@
+//! The HTTP API: routes, the layers every request passes through, and shared state.
+//!
+//! Every route is registered through [`utoipa_axum`]'s `routes!`, which adds it to the router
+//! and to the OpenAPI document at once, so the document cannot omit a served route.
+
+mod error;
+mod observe;
+mod ops;
+
+pub use error::ApiError;
+pub use observe::{HttpMetrics, RequestId};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use petal_storage::Database;
+use petal_storage::objects::ObjectStorage;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Largest request body accepted by API routes (uploads will set their own limit).
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Longest time a request may take before it is answered with 408.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub db: Database,
+    /// The object store.
+    pub objects: ObjectStorage,
+    /// Request metrics.
+    pub metrics: Arc<HttpMetrics>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Petal",
+        description = "CV screening with evidence, encryption and a tamper-evident audit trail.",
+        license(name = "Apache-2.0")
+    ),
+    tags((name = "ops", description = "Liveness, readiness, metrics and this document"))
+)]
+struct ApiDoc;
+
+/// Every route with its OpenAPI description.
+fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz))
+        .routes(routes!(ops::metrics))
+        .routes(routes!(ops::openapi))
+}
+
+/// The OpenAPI document for every route [`router`] serves.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().split_for_parts().1
+}
+
+/// The headers on every response: a strict CSP with no inline script or style, no framing,
+/// no sniffing, no referrer and no powerful browser features.
+const SECURITY_HEADERS: [(&str, &str); 6] = [
+    (
+        "content-security-policy",
+        "default-src 'self'; base-uri 'none'; object-src 'none'; form-action 'self'; \
+         frame-ancestors 'none'",
+    ),
+    ("x-content-type-options", "nosniff"),
+    ("x-frame-options", "DENY"),
+    ("referrer-policy", "no-referrer"),
+    (
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
+    ),
+    ("cross-origin-opener-policy", "same-origin"),
+];
+
+/// Builds the application: routes, fallbacks and the layers every response passes through.
+/// `tls` adds `Strict-Transport-Security`.
+pub fn router(state: AppState, tls: bool) -> Result<Router, serde_json::Error> {
+    let (routes, doc) = api().split_for_parts();
+    let doc = ops::OpenApiJson(Arc::new(doc.to_json()?));
+    let mut headers: Vec<(HeaderName, HeaderValue)> = SECURITY_HEADERS
+        .iter()
+        .map(|(name, value)| {
+            (
+                HeaderName::from_static(name),
+                HeaderValue::from_static(value),
+            )
+        })
+        .collect();
+    if tls {
+        headers.push((
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        ));
+    }
+    let inner = routes
+        .fallback(|| async { ApiError::not_found() })
+        .layer(axum::Extension(doc))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(CatchPanicLayer::new())
+        .layer(axum::middleware::from_fn(error::json_errors))
+        // API answers are personal and must not be cached unless a route says otherwise.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
+    let with_headers = headers.into_iter().fold(inner, |router, (name, value)| {
+        router.layer(SetResponseHeaderLayer::overriding(name, value))
+    });
+    Ok(with_headers
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            observe::observe,
+        ))
+        .with_state(state))
+}

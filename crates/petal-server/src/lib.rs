@@ -1,0 +1,12 @@
+//! The `petal` application: configuration, start-up, the HTTP API and the command line.
+//!
+//! `main.rs` only parses arguments and calls [`cli::run`]; everything else lives here so that
+//! the integration tests can start the real server in-process.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod logging;
+pub mod org_setup;
+pub mod server;

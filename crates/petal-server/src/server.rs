@@ -1,0 +1,91 @@
+//! Serving the router on a listener, with TLS 1.3 when configured, until a shutdown signal.
+
+use crate::config::TlsFiles;
+use anyhow::Context;
+use axum::Router;
+use axum_server::Handle;
+use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
+use rustls::ServerConfig;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long in-flight requests may run after a shutdown signal.
+const DRAIN: Duration = Duration::from_secs(30);
+
+/// Builds a TLS configuration that speaks TLS 1.3 only (no 1.2 or older), with the aws-lc-rs
+/// provider, offering HTTP/2 and HTTP/1.1.
+pub fn tls_config(files: &TlsFiles) -> anyhow::Result<RustlsConfig> {
+    let certs = CertificateDer::pem_file_iter(&files.cert)
+        .and_then(|iter| iter.collect::<Result<Vec<_>, _>>())
+        .with_context(|| format!("cannot read TLS certificate {}", files.cert.display()))?;
+    let key = PrivateKeyDer::from_pem_file(&files.key)
+        .with_context(|| format!("cannot read TLS private key {}", files.key.display()))?;
+    let mut config = ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_protocol_versions(&[&rustls::version::TLS13])
+    .context("TLS 1.3 is not available")?
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .context("TLS certificate and key do not form a usable pair")?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(RustlsConfig::from_config(Arc::new(config)))
+}
+
+/// Serves `app` on `listener` (plain HTTP, or TLS with `tls`) until `shutdown` completes, then
+/// stops accepting and gives in-flight requests time to finish.
+pub async fn serve(
+    listener: std::net::TcpListener,
+    app: Router,
+    tls: Option<RustlsConfig>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    listener
+        .set_nonblocking(true)
+        .context("cannot configure the listener")?;
+    let handle: Handle<SocketAddr> = Handle::new();
+    let stopper = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        tracing::info!("shutting down: draining in-flight requests");
+        stopper.graceful_shutdown(Some(DRAIN));
+    });
+    let service = app.into_make_service_with_connect_info::<SocketAddr>();
+    let server = axum_server::from_tcp(listener)
+        .context("cannot use the listener")?
+        .handle(handle);
+    match tls {
+        Some(config) => {
+            server
+                .acceptor(RustlsAcceptor::new(config))
+                .serve(service)
+                .await
+        }
+        None => server.serve(service).await,
+    }
+    .context("server failed")
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = interrupt => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,72 @@
+-- Organisations, users, invites and the audit trail (PostgreSQL).
+
+CREATE TABLE organisations (
+    id          uuid PRIMARY KEY,
+    name        text NOT NULL,
+    created_at  timestamptz NOT NULL
+);
+
+CREATE TABLE users (
+    id          uuid PRIMARY KEY,
+    org_id      uuid NOT NULL REFERENCES organisations (id),
+    email       text NOT NULL UNIQUE,
+    name        text NOT NULL,
+    role        text NOT NULL CHECK (role IN ('admin', 'reviewer', 'viewer')),
+    status      text NOT NULL CHECK (status IN ('active', 'deactivated')),
+    created_at  timestamptz NOT NULL
+);
+CREATE INDEX users_org ON users (org_id);
+
+CREATE TABLE invites (
+    id          uuid PRIMARY KEY,
+    org_id      uuid NOT NULL REFERENCES organisations (id),
+    email       text NOT NULL,
+    role        text NOT NULL CHECK (role IN ('admin', 'reviewer', 'viewer')),
+    token_hash  bytea NOT NULL UNIQUE,
+    created_by  uuid REFERENCES users (id),
+    created_at  timestamptz NOT NULL,
+    expires_at  timestamptz NOT NULL,
+    accepted_at timestamptz
+);
+CREATE INDEX invites_org ON invites (org_id);
+
+-- The head of each organisation's chain: the last sequence number and hash appended. Appenders
+-- update this row first, which serialises appends per organisation.
+CREATE TABLE audit_heads (
+    org_id      uuid PRIMARY KEY REFERENCES organisations (id),
+    seq         bigint NOT NULL,
+    hash        bytea NOT NULL
+);
+
+CREATE TABLE audit_events (
+    org_id      uuid NOT NULL REFERENCES organisations (id),
+    seq         bigint NOT NULL,
+    id          uuid NOT NULL UNIQUE,
+    occurred_at timestamptz NOT NULL,
+    actor_kind  text NOT NULL,
+    actor_id    uuid,
+    actor_role  text,
+    ip          text,
+    user_agent  text,
+    request_id  text,
+    action      text NOT NULL,
+    target_kind text,
+    target_id   text,
+    outcome     text NOT NULL,
+    details     jsonb NOT NULL,
+    prev_hash   bytea NOT NULL,
+    hash        bytea NOT NULL,
+    PRIMARY KEY (org_id, seq)
+);
+CREATE INDEX audit_events_org_time ON audit_events (org_id, occurred_at);
+
+-- The trail is append-only.
+CREATE FUNCTION audit_events_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'audit events are append-only';
+END;
+$$;
+CREATE TRIGGER audit_events_no_update_or_delete BEFORE UPDATE OR DELETE ON audit_events
+    FOR EACH ROW EXECUTE FUNCTION audit_events_refuse_change();
+CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_events_refuse_change();

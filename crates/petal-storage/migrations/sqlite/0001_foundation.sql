@@ -1,0 +1,71 @@
+-- Organisations, users, invites and the audit trail (SQLite).
+-- Ids are 16-byte UUID blobs, times are RFC 3339 text, JSON is text.
+
+CREATE TABLE organisations (
+    id          BLOB PRIMARY KEY NOT NULL,
+    name        TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+);
+
+CREATE TABLE users (
+    id          BLOB PRIMARY KEY NOT NULL,
+    org_id      BLOB NOT NULL REFERENCES organisations (id),
+    email       TEXT NOT NULL UNIQUE,
+    name        TEXT NOT NULL,
+    role        TEXT NOT NULL CHECK (role IN ('admin', 'reviewer', 'viewer')),
+    status      TEXT NOT NULL CHECK (status IN ('active', 'deactivated')),
+    created_at  TEXT NOT NULL
+);
+CREATE INDEX users_org ON users (org_id);
+
+CREATE TABLE invites (
+    id          BLOB PRIMARY KEY NOT NULL,
+    org_id      BLOB NOT NULL REFERENCES organisations (id),
+    email       TEXT NOT NULL,
+    role        TEXT NOT NULL CHECK (role IN ('admin', 'reviewer', 'viewer')),
+    token_hash  BLOB NOT NULL UNIQUE,
+    created_by  BLOB REFERENCES users (id),
+    created_at  TEXT NOT NULL,
+    expires_at  TEXT NOT NULL,
+    accepted_at TEXT
+);
+CREATE INDEX invites_org ON invites (org_id);
+
+-- The head of each organisation's chain: the last sequence number and hash appended.
+CREATE TABLE audit_heads (
+    org_id      BLOB PRIMARY KEY NOT NULL REFERENCES organisations (id),
+    seq         INTEGER NOT NULL,
+    hash        BLOB NOT NULL
+);
+
+CREATE TABLE audit_events (
+    org_id      BLOB NOT NULL REFERENCES organisations (id),
+    seq         INTEGER NOT NULL,
+    id          BLOB NOT NULL UNIQUE,
+    occurred_at TEXT NOT NULL,
+    actor_kind  TEXT NOT NULL,
+    actor_id    BLOB,
+    actor_role  TEXT,
+    ip          TEXT,
+    user_agent  TEXT,
+    request_id  TEXT,
+    action      TEXT NOT NULL,
+    target_kind TEXT,
+    target_id   TEXT,
+    outcome     TEXT NOT NULL,
+    details     TEXT NOT NULL,
+    prev_hash   BLOB NOT NULL,
+    hash        BLOB NOT NULL,
+    PRIMARY KEY (org_id, seq)
+);
+CREATE INDEX audit_events_org_time ON audit_events (org_id, occurred_at);
+
+-- The trail is append-only.
+CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+BEGIN
+    SELECT RAISE(ABORT, 'audit events are append-only');
+END;
+CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+BEGIN
+    SELECT RAISE(ABORT, 'audit events are append-only');
+END;

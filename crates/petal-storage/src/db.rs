@@ -1,0 +1,197 @@
+//! One query path over two databases.
+//!
+//! [`Database`] is an enum over a SQLite pool and a PostgreSQL pool; [`Tx`] the matching
+//! transaction. Repository code writes each query once, as SQL text with `$N` placeholders
+//! (both drivers accept them), and runs it through [`on_conn!`], which expands the same
+//! expression once per backend so each is compiled against its native driver. Queries therefore
+//! bind native types — uuid, timestamptz and jsonb on PostgreSQL; blobs and text on SQLite —
+//! and never branch on the backend themselves. See ARCHITECTURE.md for why not `sqlx::Any`.
+
+use crate::{OrgScope, StorageError};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{ConnectOptions, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Runs `$body` with `$conn` bound to the transaction's connection, on whichever backend the
+/// transaction belongs to. The body is written once and compiled for both.
+macro_rules! on_conn {
+    ($tx:expr, |$conn:ident| $body:expr) => {
+        match $tx {
+            $crate::Tx::Sqlite(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+            $crate::Tx::Postgres(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use on_conn;
+
+/// Runs `$body` with `$pool` bound to the database's pool (for single statements that need no
+/// transaction).
+macro_rules! on_pool {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::Database::Sqlite($pool) => $body,
+            $crate::Database::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+/// Which database engine is in use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded default.
+    Sqlite,
+    /// PostgreSQL, for production and for several replicas.
+    Postgres,
+}
+
+/// A connection pool to either backend.
+#[derive(Debug, Clone)]
+pub enum Database {
+    /// SQLite.
+    Sqlite(SqlitePool),
+    /// PostgreSQL.
+    Postgres(PgPool),
+}
+
+/// A transaction on either backend. Dropped without [`Tx::commit`], it rolls back.
+#[derive(Debug)]
+pub enum Tx {
+    /// SQLite.
+    Sqlite(Transaction<'static, Sqlite>),
+    /// PostgreSQL.
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// How long a connection waits for a lock or a free pool slot before giving up.
+const WAIT: Duration = Duration::from_secs(10);
+
+impl Database {
+    /// Connects to `url`: `sqlite://PATH` (the file is created if missing) or
+    /// `postgres://…`. Statement logging is off: SQL is not logged.
+    pub async fn connect(url: &str) -> Result<Self, StorageError> {
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(WAIT)
+                .disable_statement_logging();
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(WAIT)
+                .connect_with(options)
+                .await?;
+            Ok(Database::Sqlite(pool))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url)?.disable_statement_logging();
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(WAIT)
+                .connect_with(options)
+                .await?;
+            Ok(Database::Postgres(pool))
+        } else {
+            Err(StorageError::Config(
+                "database URL must start with sqlite: or postgres://".to_owned(),
+            ))
+        }
+    }
+
+    /// The engine behind this pool.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Database::Sqlite(_) => Backend::Sqlite,
+            Database::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies pending migrations (each backend has its own folder of the same schema).
+    /// Safe to run from several processes at once.
+    pub async fn migrate(&self) -> Result<(), StorageError> {
+        match self {
+            Database::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
+            Database::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<(), StorageError> {
+        on_pool!(self, |pool| sqlx::query("SELECT 1")
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Closes every connection (on shutdown).
+    pub async fn close(&self) {
+        on_pool!(self, |pool| pool.close().await)
+    }
+
+    /// Starts a read-write transaction with no organisation set, for the few operations that
+    /// precede a scope: creating an organisation, resolving a session.
+    pub async fn begin(&self) -> Result<Tx, StorageError> {
+        Ok(match self {
+            // IMMEDIATE takes SQLite's write lock at once, so a transaction that reads before
+            // it writes cannot fail half-way when another writer committed in between.
+            Database::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Database::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// Starts a read-write transaction on `scope`'s organisation.
+    pub async fn begin_scoped(&self, scope: &OrgScope) -> Result<Tx, StorageError> {
+        let mut tx = self.begin().await?;
+        tx.enter(scope).await?;
+        Ok(tx)
+    }
+
+    /// Starts a read-only transaction that sees one consistent snapshot of `scope`'s
+    /// organisation throughout, for multi-statement reads such as chain verification.
+    pub async fn begin_snapshot(&self, scope: &OrgScope) -> Result<Tx, StorageError> {
+        let mut tx = match self {
+            // A WAL read transaction reads from the snapshot taken at its first read.
+            Database::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Database::Postgres(pool) => Tx::Postgres(
+                pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?,
+            ),
+        };
+        tx.enter(scope).await?;
+        Ok(tx)
+    }
+}
+
+impl Tx {
+    /// Sets the transaction's organisation. On PostgreSQL this is `app.org_id`, local to the
+    /// transaction, which row-level security policies read.
+    pub(crate) async fn enter(&mut self, scope: &OrgScope) -> Result<(), StorageError> {
+        if let Tx::Postgres(tx) = self {
+            sqlx::query("SELECT set_config('app.org_id', $1, true)")
+                .bind(scope.org_id().to_string())
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Commits the transaction.
+    pub async fn commit(self) -> Result<(), StorageError> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}

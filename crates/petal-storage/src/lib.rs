@@ -1,0 +1,22 @@
+//! Petal's persistence.
+//!
+//! * [`Database`]: one query path over SQLite (the embedded default) or PostgreSQL. Every query
+//!   is a single SQL string with `$N` placeholders, run unchanged on either backend through
+//!   [`on_conn!`]; each backend keeps its native types (uuid, timestamps, jsonb).
+//! * [`OrgScope`]: the proof that the caller is entitled to one organisation's data, required
+//!   by every repository function on organisation data.
+//! * Repositories: [`orgs`], [`invites`], [`audit`].
+//! * [`objects`]: the object store for documents.
+
+mod db;
+mod error;
+mod scope;
+
+pub mod audit;
+pub mod invites;
+pub mod objects;
+pub mod orgs;
+
+pub use db::{Backend, Database, Tx};
+pub use error::StorageError;
+pub use scope::OrgScope;

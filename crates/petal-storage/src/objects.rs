@@ -1,0 +1,89 @@
+//! The object store that holds documents (and, later, exports and checkpoints).
+//!
+//! One interface, [`object_store::ObjectStore`], whatever the backend. This foundation opens
+//! the local filesystem (`file://`), the embedded default; S3 and GCS arrive with the
+//! document vault.
+
+use crate::StorageError;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, PutPayload};
+use std::os::unix::fs::DirBuilderExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use url::Url;
+
+/// An opened object store.
+#[derive(Debug, Clone)]
+pub struct ObjectStorage {
+    store: Arc<dyn ObjectStore>,
+}
+
+impl ObjectStorage {
+    /// Opens the store named by `url`. For `file://` the folder is created (mode 0700) if
+    /// missing.
+    pub fn open(url: &str) -> Result<Self, StorageError> {
+        let parsed = Url::parse(url)
+            .map_err(|e| StorageError::Config(format!("storage URL {url:?} is not a URL: {e}")))?;
+        match parsed.scheme() {
+            "file" => {
+                let dir: PathBuf = parsed.to_file_path().map_err(|()| {
+                    StorageError::Config(format!(
+                        "storage URL {url:?} is not an absolute file path"
+                    ))
+                })?;
+                std::fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(&dir)
+                    .map_err(|e| {
+                        StorageError::Config(format!(
+                            "cannot create storage folder {}: {e}",
+                            dir.display()
+                        ))
+                    })?;
+                let store = LocalFileSystem::new_with_prefix(&dir)?;
+                Ok(Self {
+                    store: Arc::new(store),
+                })
+            }
+            other => Err(StorageError::Config(format!(
+                "storage URL scheme {other:?} is not supported yet; use file://"
+            ))),
+        }
+    }
+
+    /// Checks that the store accepts a write and a delete (readiness).
+    pub async fn check(&self) -> Result<(), StorageError> {
+        let probe = ObjectPath::from(format!("readiness/{}", uuid::Uuid::new_v4()));
+        self.store
+            .put(&probe, PutPayload::from_static(b"ok"))
+            .await?;
+        self.store.delete(&probe).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_local_store_is_created_private_and_passes_its_check() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("objects");
+        let url = Url::from_directory_path(&folder).unwrap();
+        let storage = ObjectStorage::open(url.as_str()).unwrap();
+        storage.check().await.unwrap();
+        let mode = std::fs::metadata(&folder).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+    }
+
+    #[test]
+    fn unsupported_or_malformed_urls_are_refused_clearly() {
+        let err = ObjectStorage::open("ftp://example.test/x").unwrap_err();
+        assert!(err.to_string().contains("not supported"), "{err}");
+        assert!(ObjectStorage::open("not a url").is_err());
+    }
+}

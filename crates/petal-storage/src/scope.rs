@@ -1,0 +1,39 @@
+//! The tenancy invariant.
+
+use petal_domain::OrgId;
+
+/// Proof that the holder may act on one organisation's data.
+///
+/// Only this crate can construct it, and it does so in exactly two places: when the
+/// authentication layer resolves a live session to its organisation (the organisation comes
+/// from the session row, never from the request), and for an operator on the server's command
+/// line ([`OrgScope::for_operator`]), whose actions are audited with actor `cli`. Every
+/// repository function on organisation data takes an `&OrgScope`, so a handler that skipped
+/// authentication has nothing to pass; on PostgreSQL the scope is also written into the
+/// transaction (`app.org_id`) for row-level security.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgScope {
+    org_id: OrgId,
+}
+
+impl OrgScope {
+    pub(crate) fn new(org_id: OrgId) -> Self {
+        Self { org_id }
+    }
+
+    /// The organisation this scope grants.
+    pub fn org_id(&self) -> OrgId {
+        self.org_id
+    }
+
+    /// A scope for an operator acting through the CLI on the server, after checking that the
+    /// organisation exists. Returns `None` for an unknown organisation.
+    pub async fn for_operator(
+        db: &crate::Database,
+        org_id: OrgId,
+    ) -> Result<Option<Self>, crate::StorageError> {
+        Ok(crate::orgs::exists(db, org_id)
+            .await?
+            .then(|| Self::new(org_id)))
+    }
+}
