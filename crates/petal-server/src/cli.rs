@@ -2,7 +2,6 @@
 
 use crate::app::Resources;
 use crate::config::Config;
-use crate::http::{self, AppState, HttpMetrics};
 use crate::{logging, org_setup, server};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -11,7 +10,6 @@ use petal_domain::{Email, OrgId, OrgName, SystemClock};
 use petal_storage::{OrgScope, audit, orgs};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 const ENVIRONMENT_HELP: &str = "\
 Configuration (environment variables override the --config TOML file, whose keys are the same
@@ -123,24 +121,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 async fn serve(config: Config) -> anyhow::Result<ExitCode> {
-    let resources = Resources::open(&config).await?;
-    let tls = config.tls.as_ref().map(server::tls_config).transpose()?;
-    let state = AppState {
-        db: resources.db.clone(),
-        objects: resources.objects,
-        metrics: Arc::new(HttpMetrics::default()),
-    };
-    let app = http::router(state, tls.is_some())?;
     let listener = std::net::TcpListener::bind(config.listen)
         .with_context(|| format!("cannot listen on {}", config.listen))?;
-    tracing::info!(
-        listen = %config.listen,
-        public_url = %config.public_url,
-        tls = tls.is_some(),
-        "petal is serving"
-    );
-    server::serve(listener, app, tls, server::shutdown_signal()).await?;
-    resources.db.close().await;
+    server::run(&config, listener, server::shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }
 

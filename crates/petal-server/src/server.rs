@@ -1,6 +1,8 @@
 //! Serving the router on a listener, with TLS 1.3 when configured, until a shutdown signal.
 
-use crate::config::TlsFiles;
+use crate::app::Resources;
+use crate::config::{Config, TlsFiles};
+use crate::http::{self, AppState, HttpMetrics};
 use anyhow::Context;
 use axum::Router;
 use axum_server::Handle;
@@ -15,6 +17,32 @@ use std::time::Duration;
 
 /// How long in-flight requests may run after a shutdown signal.
 const DRAIN: Duration = Duration::from_secs(30);
+
+/// Opens Petal's resources for `config` and serves the application on `listener` until
+/// `shutdown` completes; what `petal serve` runs.
+pub async fn run(
+    config: &Config,
+    listener: std::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let resources = Resources::open(config).await?;
+    let tls = config.tls.as_ref().map(tls_config).transpose()?;
+    let state = AppState {
+        db: resources.db.clone(),
+        objects: resources.objects,
+        metrics: Arc::new(HttpMetrics::default()),
+    };
+    let app = http::router(state, tls.is_some())?;
+    tracing::info!(
+        listen = %listener.local_addr().context("listener has no address")?,
+        public_url = %config.public_url,
+        tls = tls.is_some(),
+        "petal is serving"
+    );
+    let served = serve(listener, app, tls, shutdown).await;
+    resources.db.close().await;
+    served
+}
 
 /// Builds a TLS configuration that speaks TLS 1.3 only (no 1.2 or older), with the aws-lc-rs
 /// provider, offering HTTP/2 and HTTP/1.1.

@@ -40,9 +40,10 @@ impl ApiError {
         }
     }
 
-    /// 404: also the answer for another organisation's ids.
-    pub fn not_found() -> Self {
-        Self::for_status(StatusCode::NOT_FOUND)
+    /// 404 for a path no route serves (distinct from a missing resource, for clients and
+    /// for the test that compares the router with the OpenAPI document).
+    pub fn route_not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "route_not_found", "No such route.")
     }
 
     /// 500 with a generic message; `cause` is logged here, never sent.

@@ -105,7 +105,7 @@ pub fn router(state: AppState, tls: bool) -> Result<Router, serde_json::Error> {
         ));
     }
     let inner = routes
-        .fallback(|| async { ApiError::not_found() })
+        .fallback(|| async { ApiError::route_not_found() })
         .layer(axum::Extension(doc))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))

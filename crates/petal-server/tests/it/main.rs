@@ -1,1 +1,19 @@
-//! Integration tests.
+//! Petal's integration tests: one binary that starts the real server on a random port and
+//! talks HTTP, or runs the real `petal` binary, against SQLite and (when
+//! `PETAL_TEST_DATABASE_URL` is set) PostgreSQL.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod support;
+
+mod audit_chain;
+mod cli;
+mod http_edge;
+mod openapi;
+mod org_create;
+mod tls;

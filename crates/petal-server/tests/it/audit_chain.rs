@@ -1,0 +1,296 @@
+//! The audit hash chain: appended in the action's transaction, append-only in the database,
+//! and `petal audit verify` names the first altered, deleted, inserted or reordered event.
+
+use crate::support::{Backend, TestDb, json_stdout, on_both_backends, petal};
+use petal_domain::audit::chain::{ChainEntry, ChainHash};
+use petal_domain::audit::{AuditAction, AuditContext, AuditEvent, Target};
+use petal_domain::{Clock, OrgId, SystemClock};
+use petal_storage::{Database, OrgScope, audit};
+
+/// A database with one organisation whose chain holds six events: two from `org create`
+/// and four appended by the system.
+async fn chain_of_six(backend: Backend) -> (TestDb, OrgId) {
+    let db = TestDb::new(backend).await;
+    let created = json_stdout(&petal(
+        &db,
+        &[
+            "org",
+            "create",
+            "--name",
+            "Acme",
+            "--admin-email",
+            "a@acme.test",
+        ],
+    ));
+    let org_id: OrgId = created["org_id"].as_str().unwrap().parse().unwrap();
+    let conn = db.connect().await;
+    let scope = OrgScope::for_operator(&conn, org_id)
+        .await
+        .unwrap()
+        .unwrap();
+    for i in 0..4 {
+        let mut tx = conn.begin_scoped(&scope).await.unwrap();
+        let event = AuditEvent::success(
+            AuditAction::JobCreated,
+            Some(Target {
+                kind: "job",
+                id: format!("job-{i}"),
+            }),
+        );
+        audit::append(
+            &mut tx,
+            &scope,
+            SystemClock.now(),
+            &AuditContext::system(),
+            &event,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+    conn.close().await;
+    (db, org_id)
+}
+
+/// Lets the test tamper like someone with full control of the database server.
+async fn disable_append_only_triggers(db: &TestDb) {
+    match db.backend {
+        Backend::Sqlite => {
+            db.exec("DROP TRIGGER audit_events_no_update; DROP TRIGGER audit_events_no_delete;")
+                .await
+        }
+        Backend::Postgres => {
+            db.exec("ALTER TABLE audit_events DISABLE TRIGGER USER")
+                .await
+        }
+    }
+}
+
+/// Runs `petal audit verify --org` and returns the first bad event (`null` when intact),
+/// checking the exit status agrees.
+fn verify(db: &TestDb, org_id: OrgId) -> serde_json::Value {
+    let out = petal(db, &["audit", "verify", "--org", &org_id.to_string()]);
+    let stdout: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = &stdout["organisations"][0]["report"];
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if report["ok"] == true {
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        assert!(report["first_bad_event"].is_null());
+    } else {
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        let seq = report["first_bad_event"]["seq"].as_i64().unwrap();
+        assert!(
+            stderr.contains(&format!("broken at event {seq}")),
+            "{stderr}"
+        );
+    }
+    report["first_bad_event"].clone()
+}
+
+async fn an_intact_chain_verifies(backend: Backend) {
+    let (db, org_id) = chain_of_six(backend).await;
+    assert!(verify(&db, org_id).is_null());
+    let out = json_stdout(&petal(
+        &db,
+        &["audit", "verify", "--org", &org_id.to_string()],
+    ));
+    assert_eq!(out["organisations"][0]["report"]["events_checked"], 6);
+}
+on_both_backends!(an_intact_chain_verifies);
+
+async fn the_database_refuses_to_change_audit_rows(backend: Backend) {
+    let (db, org_id) = chain_of_six(backend).await;
+    let update = db
+        .exec_err("UPDATE audit_events SET outcome = 'failure' WHERE seq = 1")
+        .await;
+    assert!(update.contains("append-only"), "{update}");
+    let delete = db.exec_err("DELETE FROM audit_events WHERE seq = 1").await;
+    assert!(delete.contains("append-only"), "{delete}");
+    if backend == Backend::Postgres {
+        let truncate = db.exec_err("TRUNCATE audit_events").await;
+        assert!(truncate.contains("append-only"), "{truncate}");
+    }
+    assert!(verify(&db, org_id).is_null());
+}
+on_both_backends!(the_database_refuses_to_change_audit_rows);
+
+async fn an_altered_event_is_caught(backend: Backend) {
+    let (db, org_id) = chain_of_six(backend).await;
+    disable_append_only_triggers(&db).await;
+    db.exec("UPDATE audit_events SET outcome = 'failure' WHERE seq = 3")
+        .await;
+    let bad = verify(&db, org_id);
+    assert_eq!(bad["seq"], 3);
+    assert_eq!(bad["reason"]["kind"], "hash_mismatch");
+}
+on_both_backends!(an_altered_event_is_caught);
+
+async fn a_deleted_event_is_caught(backend: Backend) {
+    let (db, org_id) = chain_of_six(backend).await;
+    disable_append_only_triggers(&db).await;
+    db.exec("DELETE FROM audit_events WHERE seq = 4").await;
+    let bad = verify(&db, org_id);
+    assert_eq!(bad["seq"], 5);
+    assert_eq!(
+        bad["reason"],
+        serde_json::json!({"kind": "sequence_gap", "expected": 4, "found": 5})
+    );
+}
+on_both_backends!(a_deleted_event_is_caught);
+
+async fn a_deleted_last_event_is_caught(backend: Backend) {
+    let (db, org_id) = chain_of_six(backend).await;
+    disable_append_only_triggers(&db).await;
+    db.exec("DELETE FROM audit_events WHERE seq = 6").await;
+    let bad = verify(&db, org_id);
+    assert_eq!(
+        bad["reason"],
+        serde_json::json!({"kind": "head_mismatch", "head_seq": 6, "chain_end": 5})
+    );
+}
+on_both_backends!(a_deleted_last_event_is_caught);
+
+async fn reordered_events_are_caught(backend: Backend) {
+    let (db, org_id) = chain_of_six(backend).await;
+    disable_append_only_triggers(&db).await;
+    db.exec(
+        "UPDATE audit_events SET seq = -1 WHERE seq = 2; \
+         UPDATE audit_events SET seq = 2 WHERE seq = 3; \
+         UPDATE audit_events SET seq = 3 WHERE seq = -1;",
+    )
+    .await;
+    let bad = verify(&db, org_id);
+    assert_eq!(bad["seq"], 2);
+    assert_eq!(bad["reason"]["kind"], "previous_hash_mismatch");
+}
+on_both_backends!(reordered_events_are_caught);
+
+/// An attacker who knows the algorithm appends a correctly chained forged event: the recorded
+/// head exposes it. (Rewriting the head as well is caught by signed checkpoints, issue 7.)
+async fn an_inserted_event_is_caught(backend: Backend) {
+    let (db, org_id) = chain_of_six(backend).await;
+    let conn = db.connect().await;
+    let forged = ChainEntry::new(
+        org_id.as_uuid(),
+        7,
+        SystemClock.now(),
+        &AuditContext::cli(),
+        &AuditEvent::success(AuditAction::CandidateErased, None),
+    );
+    let insert = "INSERT INTO audit_events (org_id, seq, id, occurred_at, actor_kind, action, outcome, \
+                  details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+    let head_sql = "SELECT hash FROM audit_heads";
+    match &conn {
+        Database::Sqlite(pool) => {
+            let head: Vec<u8> = sqlx::query_scalar(head_sql).fetch_one(pool).await.unwrap();
+            let prev = ChainHash::from_slice(&head).unwrap();
+            sqlx::query(insert)
+                .bind(forged.org_id)
+                .bind(forged.seq)
+                .bind(forged.id)
+                .bind(forged.occurred_at)
+                .bind(&forged.actor_kind)
+                .bind(&forged.action)
+                .bind(&forged.outcome)
+                .bind(sqlx::types::Json(&forged.details))
+                .bind(head.clone())
+                .bind(forged.hash_after(&prev).as_bytes().to_vec())
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+        Database::Postgres(pool) => {
+            let head: Vec<u8> = sqlx::query_scalar(head_sql).fetch_one(pool).await.unwrap();
+            let prev = ChainHash::from_slice(&head).unwrap();
+            sqlx::query(insert)
+                .bind(forged.org_id)
+                .bind(forged.seq)
+                .bind(forged.id)
+                .bind(forged.occurred_at)
+                .bind(&forged.actor_kind)
+                .bind(&forged.action)
+                .bind(&forged.outcome)
+                .bind(sqlx::types::Json(&forged.details))
+                .bind(head.clone())
+                .bind(forged.hash_after(&prev).as_bytes().to_vec())
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+    }
+    conn.close().await;
+    let bad = verify(&db, org_id);
+    assert_eq!(
+        bad["reason"],
+        serde_json::json!({"kind": "head_mismatch", "head_seq": 6, "chain_end": 7})
+    );
+}
+on_both_backends!(an_inserted_event_is_caught);
+
+/// An event lives and dies with the action's transaction.
+async fn a_rolled_back_action_leaves_no_event(backend: Backend) {
+    let (db, org_id) = chain_of_six(backend).await;
+    let conn = db.connect().await;
+    let scope = OrgScope::for_operator(&conn, org_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut tx = conn.begin_scoped(&scope).await.unwrap();
+    let event = AuditEvent::success(AuditAction::JobDeleted, None);
+    audit::append(
+        &mut tx,
+        &scope,
+        SystemClock.now(),
+        &AuditContext::system(),
+        &event,
+    )
+    .await
+    .unwrap();
+    drop(tx);
+    conn.close().await;
+    assert_eq!(db.count("SELECT COUNT(*) FROM audit_events").await, 6);
+    assert!(verify(&db, org_id).is_null());
+}
+on_both_backends!(a_rolled_back_action_leaves_no_event);
+
+/// Concurrent appenders to one organisation queue on the chain head instead of forking it.
+async fn concurrent_appends_keep_one_chain(backend: Backend) {
+    let (db, org_id) = chain_of_six(backend).await;
+    let conn = db.connect().await;
+    let scope = OrgScope::for_operator(&conn, org_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let (conn, scope) = (conn.clone(), scope.clone());
+            tokio::spawn(async move {
+                let mut tx = conn.begin_scoped(&scope).await.unwrap();
+                let event = AuditEvent::success(
+                    AuditAction::DocumentScreened,
+                    Some(Target {
+                        kind: "document",
+                        id: format!("doc-{i}"),
+                    }),
+                );
+                audit::append(
+                    &mut tx,
+                    &scope,
+                    SystemClock.now(),
+                    &AuditContext::system(),
+                    &event,
+                )
+                .await
+                .unwrap();
+                tx.commit().await.unwrap();
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    conn.close().await;
+    assert!(verify(&db, org_id).is_null());
+    assert_eq!(db.count("SELECT COUNT(*) FROM audit_events").await, 22);
+}
+on_both_backends!(concurrent_appends_keep_one_chain);

@@ -1,0 +1,153 @@
+//! The test harness: a fresh database per test on either backend, the real server started
+//! in-process on port 0, and the real `petal` binary.
+
+mod db;
+
+pub use db::{Backend, TestDb};
+
+use petal_server::config::Config;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::process::{Command, Output};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// Runs `$test(backend)` once on SQLite and once on PostgreSQL, as two tests named
+/// `<name>::sqlite` and `<name>::postgres`.
+macro_rules! on_both_backends {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$name($crate::support::Backend::Sqlite).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                if $crate::support::Backend::postgres_enabled() {
+                    super::$name($crate::support::Backend::Postgres).await;
+                }
+            }
+        }
+    };
+}
+pub(crate) use on_both_backends;
+
+/// A running server and everything it was started with.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The server's address.
+    pub addr: SocketAddr,
+    /// The database (and data directory) behind it.
+    pub db: TestDb,
+    /// A client for it.
+    pub client: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestApp {
+    /// Starts the server on `backend` with the default configuration.
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, &[]).await
+    }
+
+    /// Starts the server with extra `PETAL_*` settings, waiting until it answers.
+    pub async fn spawn_with(backend: Backend, extra_env: &[(&str, String)]) -> TestApp {
+        let db = TestDb::new(backend).await;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut env = db.env();
+        env.insert("PETAL_LISTEN".into(), addr.to_string());
+        env.insert("PETAL_PUBLIC_URL".into(), format!("http://{addr}"));
+        for (k, v) in extra_env {
+            env.insert((*k).to_owned(), v.clone());
+        }
+        let config = Config::from_sources(None, &env).unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            petal_server::server::run(&config, listener, async {
+                let _ = stopped.await;
+            })
+            .await
+        });
+        let scheme = if env.contains_key("PETAL_TLS_CERT") {
+            "https"
+        } else {
+            "http"
+        };
+        let app = TestApp {
+            base: format!("{scheme}://{addr}"),
+            addr,
+            db,
+            client: reqwest::Client::new(),
+            stop: Some(stop),
+            task: Some(task),
+        };
+        if scheme == "http" {
+            app.wait_until_serving().await;
+        }
+        app
+    }
+
+    /// Polls `/healthz` until the server answers (it migrates before it listens), failing
+    /// the test if the server stopped instead.
+    async fn wait_until_serving(&self) {
+        for _ in 0..500 {
+            if self.task.as_ref().is_some_and(|t| t.is_finished()) {
+                panic!("server stopped during start-up");
+            }
+            let response = self.client.get(self.url("/healthz")).send().await;
+            if response.is_ok_and(|r| r.status() == 200) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("server did not start");
+    }
+
+    /// An absolute URL on this server.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Stops the server gracefully and returns how it ended.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.task.take().unwrap().await.unwrap()
+    }
+}
+
+/// Runs the real `petal` binary with `args` against `db`'s data directory and database.
+pub fn petal(db: &TestDb, args: &[&str]) -> Output {
+    petal_with_env(&db.env(), args)
+}
+
+/// Runs the real `petal` binary with exactly `env` as its `PETAL_*` environment.
+pub fn petal_with_env(env: &HashMap<String, String>, args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_petal"));
+    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("PETAL_")) {
+        command.env_remove(key);
+    }
+    command
+        .envs(env)
+        .env("RUST_LOG", "warn")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Standard output of a finished command as JSON, failing with its standard error if it
+/// did not succeed.
+pub fn json_stdout(output: &Output) -> serde_json::Value {
+    assert!(
+        output.status.success(),
+        "petal failed ({}): {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
