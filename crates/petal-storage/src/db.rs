@@ -11,6 +11,9 @@ use crate::{OrgScope, StorageError};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use std::fs::OpenOptions;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -86,6 +89,7 @@ impl Database {
                 .foreign_keys(true)
                 .busy_timeout(WAIT)
                 .disable_statement_logging();
+            create_private_file(options.get_filename())?;
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .acquire_timeout(WAIT)
@@ -170,6 +174,27 @@ impl Database {
         };
         tx.enter(scope).await?;
         Ok(tx)
+    }
+}
+
+/// Creates an empty database file readable by its owner only, unless it exists (SQLite gives its
+/// `-wal` and `-shm` files the database file's permissions).
+fn create_private_file(path: &Path) -> Result<(), StorageError> {
+    if path.as_os_str() == ":memory:" {
+        return Ok(());
+    }
+    match OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StorageError::Config(format!(
+            "cannot create database file {}: {e}",
+            path.display()
+        ))),
     }
 }
 

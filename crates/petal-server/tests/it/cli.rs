@@ -143,4 +143,14 @@ async fn serve_logs_json_and_stops_cleanly_on_sigterm() {
     assert!(all.contains("shutting down"), "{all}");
     let key = std::fs::read_to_string(db.data_dir.path().join("master.key")).unwrap();
     assert!(!all.contains(key.trim()), "master key logged");
+
+    // Nothing in the data directory is open to other users.
+    for (name, mode) in [
+        ("master.key", 0o600),
+        ("petal.db", 0o600),
+        ("objects", 0o700),
+    ] {
+        let meta = std::fs::metadata(db.data_dir.path().join(name)).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, mode, "{name}");
+    }
 }
