@@ -60,10 +60,7 @@ impl MasterKey {
         path: &Path,
         create_if_missing: bool,
     ) -> Result<(Self, KeySource), MasterKeyError> {
-        let io = |source| MasterKeyError::Io {
-            path: path.to_owned(),
-            source,
-        };
+        let io = |source| MasterKeyError::Io { path: path.to_owned(), source };
         match fs::metadata(path) {
             Ok(_) => Ok((Self::load(path)?, KeySource::Loaded)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && create_if_missing => {
@@ -74,44 +71,25 @@ impl MasterKey {
     }
 
     fn load(path: &Path) -> Result<Self, MasterKeyError> {
-        let io = |source| MasterKeyError::Io {
-            path: path.to_owned(),
-            source,
-        };
+        let io = |source| MasterKeyError::Io { path: path.to_owned(), source };
         let mode = fs::metadata(path).map_err(io)?.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
-            return Err(MasterKeyError::TooOpen {
-                path: path.to_owned(),
-                mode,
-            });
+            return Err(MasterKeyError::TooOpen { path: path.to_owned(), mode });
         }
         let text = Zeroizing::new(fs::read_to_string(path).map_err(io)?);
         let mut bytes = Zeroizing::new([0u8; KEY_LEN]);
-        hex::decode_to_slice(text.trim_end_matches(['\n', '\r']), bytes.as_mut_slice()).map_err(
-            |_| MasterKeyError::Malformed {
-                path: path.to_owned(),
-            },
-        )?;
+        hex::decode_to_slice(text.trim_end_matches(['\n', '\r']), bytes.as_mut_slice())
+            .map_err(|_| MasterKeyError::Malformed { path: path.to_owned() })?;
         Ok(Self { bytes })
     }
 
     fn create(path: &Path) -> Result<Self, MasterKeyError> {
-        let io = |source| MasterKeyError::Io {
-            path: path.to_owned(),
-            source,
-        };
+        let io = |source| MasterKeyError::Io { path: path.to_owned(), source };
         let mut bytes = Zeroizing::new([0u8; KEY_LEN]);
-        aws_lc_rs::rand::fill(bytes.as_mut_slice()).map_err(|_| {
-            io(std::io::Error::other(
-                "system random number generator failed",
-            ))
-        })?;
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(io)?;
+        aws_lc_rs::rand::fill(bytes.as_mut_slice())
+            .map_err(|_| io(std::io::Error::other("system random number generator failed")))?;
+        let mut file =
+            OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(io)?;
         let text = Zeroizing::new(format!("{}\n", hex::encode(bytes.as_slice())));
         file.write_all(text.as_bytes()).map_err(io)?;
         file.sync_all().map_err(io)?;
@@ -145,10 +123,7 @@ mod tests {
         let path = dir.path().join("master.key");
         let (first, source) = MasterKey::load_or_create(&path, true).unwrap();
         assert_eq!(source, KeySource::Generated);
-        assert_eq!(
-            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
+        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         let (second, source) = MasterKey::load_or_create(&path, true).unwrap();
         assert_eq!(source, KeySource::Loaded);
         assert_eq!(first.key_id(), second.key_id());
@@ -170,10 +145,7 @@ mod tests {
             fs::write(&path, content).unwrap();
             fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
             let err = MasterKey::load_or_create(&path, true).unwrap_err();
-            assert!(
-                matches!(err, MasterKeyError::Malformed { .. }),
-                "{content:?}: {err}"
-            );
+            assert!(matches!(err, MasterKeyError::Malformed { .. }), "{content:?}: {err}");
         }
     }
 
@@ -184,10 +156,7 @@ mod tests {
         fs::write(&path, "ab".repeat(32)).unwrap();
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
         let err = MasterKey::load_or_create(&path, true).unwrap_err();
-        assert!(
-            matches!(err, MasterKeyError::TooOpen { mode: 0o644, .. }),
-            "{err}"
-        );
+        assert!(matches!(err, MasterKeyError::TooOpen { mode: 0o644, .. }), "{err}");
     }
 
     #[test]

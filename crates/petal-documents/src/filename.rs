@@ -8,10 +8,8 @@ const MAX_FILENAME_BYTES: usize = 255;
 /// most 255 bytes. Returns `"document"` when nothing is left.
 pub fn sanitize_filename(raw: &str) -> String {
     let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
-    let cleaned: String = last
-        .chars()
-        .filter(|c| !c.is_control() && !is_bidi_control(*c))
-        .collect();
+    let cleaned: String =
+        last.chars().filter(|c| !c.is_control() && !is_bidi_control(*c)).collect();
     let trimmed = cleaned.trim().trim_start_matches('.').trim();
     let mut name = String::with_capacity(trimmed.len().min(MAX_FILENAME_BYTES));
     for c in trimmed.chars() {
@@ -20,11 +18,7 @@ pub fn sanitize_filename(raw: &str) -> String {
         }
         name.push(c);
     }
-    if name.is_empty() {
-        "document".to_owned()
-    } else {
-        name
-    }
+    if name.is_empty() { "document".to_owned() } else { name }
 }
 
 /// Characters that reorder displayed text (used to disguise `exe.pdf` as `fdp.exe`).
@@ -38,10 +32,7 @@ mod tests {
 
     #[test]
     fn keeps_an_ordinary_name() {
-        assert_eq!(
-            sanitize_filename("Jane Doe CV (2026).pdf"),
-            "Jane Doe CV (2026).pdf"
-        );
+        assert_eq!(sanitize_filename("Jane Doe CV (2026).pdf"), "Jane Doe CV (2026).pdf");
     }
 
     #[test]

@@ -56,11 +56,7 @@ pub fn sniff(head: &[u8]) -> Sniffed {
     if text.starts_with(b"#!") {
         return Sniffed::Executable;
     }
-    if looks_like_text(text) {
-        Sniffed::Text
-    } else {
-        Sniffed::Unknown
-    }
+    if looks_like_text(text) { Sniffed::Text } else { Sniffed::Unknown }
 }
 
 /// UTF-8 (allowing a character cut off at the end of the sample) with no control characters
@@ -75,9 +71,7 @@ fn looks_like_text(sample: &[u8]) -> bool {
         Err(_) => return false,
     };
     !valid.is_empty()
-        && valid
-            .chars()
-            .all(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r' | '\u{c}'))
+        && valid.chars().all(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r' | '\u{c}'))
 }
 
 #[cfg(test)]
@@ -89,10 +83,7 @@ mod tests {
         assert_eq!(sniff(b"%PDF-1.7\n%\xe2\xe3"), Sniffed::Pdf);
         assert_eq!(sniff(b"PK\x03\x04\x14\x00"), Sniffed::Zip);
         assert_eq!(sniff(b"{\\rtf1\\ansi Hello}"), Sniffed::Rtf);
-        assert_eq!(
-            sniff("Jane Doe\nSolicitor — 2:1 LLB\n".as_bytes()),
-            Sniffed::Text
-        );
+        assert_eq!(sniff("Jane Doe\nSolicitor — 2:1 LLB\n".as_bytes()), Sniffed::Text);
         assert_eq!(sniff(b"\xef\xbb\xbfWith a byte-order mark"), Sniffed::Text);
     }
 
@@ -102,10 +93,7 @@ mod tests {
         assert_eq!(sniff(b"MZ\x90\x00\x03\x00\x00\x00"), Sniffed::Executable);
         assert_eq!(sniff(b"\x7fELF\x02\x01\x01"), Sniffed::Executable);
         assert_eq!(sniff(b"#!/bin/sh\nrm -rf /\n"), Sniffed::Executable);
-        assert_eq!(
-            sniff(b"\xef\xbb\xbf#!/usr/bin/env python\n"),
-            Sniffed::Executable
-        );
+        assert_eq!(sniff(b"\xef\xbb\xbf#!/usr/bin/env python\n"), Sniffed::Executable);
     }
 
     #[test]

@@ -39,9 +39,7 @@ impl Email {
             && !local.starts_with('.')
             && !local.ends_with('.')
             && !local.contains("..")
-            && local
-                .chars()
-                .all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
+            && local.chars().all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
         let domain_ok = domain.contains('.')
             && domain.split('.').all(|label| {
                 !label.is_empty()
@@ -50,11 +48,7 @@ impl Email {
                     && !label.ends_with('-')
                     && label.chars().all(|c| c.is_alphanumeric() || c == '-')
             });
-        if local_ok && domain_ok {
-            Ok(Self(lowered))
-        } else {
-            Err(EmailError::Malformed)
-        }
+        if local_ok && domain_ok { Ok(Self(lowered)) } else { Err(EmailError::Malformed) }
     }
 
     /// The normalised address.
@@ -83,10 +77,7 @@ mod tests {
 
     #[test]
     fn normalises_case_and_whitespace() {
-        assert_eq!(
-            Email::parse("  A.Person@Acme.Test ").unwrap().as_str(),
-            "a.person@acme.test"
-        );
+        assert_eq!(Email::parse("  A.Person@Acme.Test ").unwrap().as_str(), "a.person@acme.test");
     }
 
     #[test]

@@ -60,13 +60,7 @@ mod tests {
     #[test]
     fn refuses_bad_names() {
         assert_eq!(OrgName::parse(" \t ").unwrap_err(), OrgNameError::Empty);
-        assert_eq!(
-            OrgName::parse("Acme\nLLP").unwrap_err(),
-            OrgNameError::ControlCharacter
-        );
-        assert_eq!(
-            OrgName::parse(&"x".repeat(201)).unwrap_err(),
-            OrgNameError::TooLong
-        );
+        assert_eq!(OrgName::parse("Acme\nLLP").unwrap_err(), OrgNameError::ControlCharacter);
+        assert_eq!(OrgName::parse(&"x".repeat(201)).unwrap_err(), OrgNameError::TooLong);
     }
 }

@@ -104,22 +104,10 @@ mod tests {
 
     #[test]
     fn reviewer_works_on_jobs_but_administers_nothing() {
-        for p in [
-            ReadJobs,
-            ManageJobs,
-            OpenDocuments,
-            RecordDecisions,
-            DeleteOwnJobs,
-        ] {
+        for p in [ReadJobs, ManageJobs, OpenDocuments, RecordDecisions, DeleteOwnJobs] {
             assert!(Role::Reviewer.allows(p), "{p:?}");
         }
-        for p in [
-            DeleteAnyJob,
-            ManageUsers,
-            ManageSettings,
-            ControlData,
-            ReadAudit,
-        ] {
+        for p in [DeleteAnyJob, ManageUsers, ManageSettings, ControlData, ReadAudit] {
             assert!(!Role::Reviewer.allows(p), "{p:?}");
         }
     }

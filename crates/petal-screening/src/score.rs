@@ -82,10 +82,8 @@ pub fn score(criteria: &[ScoredCriterion]) -> u8 {
     if possible == 0 {
         return 0;
     }
-    let earned: u32 = criteria
-        .iter()
-        .map(|c| u32::from(c.weight.get()) * c.verdict.half_credits())
-        .sum();
+    let earned: u32 =
+        criteria.iter().map(|c| u32::from(c.weight.get()) * c.verdict.half_credits()).sum();
     let rounded = (earned * 100 * 2 + possible) / (possible * 2);
     u8::try_from(rounded).unwrap_or(100)
 }
@@ -95,11 +93,7 @@ mod tests {
     use super::*;
 
     fn c(weight: i64, verdict: Verdict) -> ScoredCriterion {
-        ScoredCriterion {
-            kind: CriterionKind::Must,
-            weight: Weight::new(weight).unwrap(),
-            verdict,
-        }
+        ScoredCriterion { kind: CriterionKind::Must, weight: Weight::new(weight).unwrap(), verdict }
     }
 
     #[test]

@@ -19,15 +19,10 @@ pub struct Resources {
 
 impl Resources {
     /// Creates the data directory (mode 0700) if needed, checks (or generates) the master key,
-    /// opens the object store and the database, and applies migrations.
+    /// opens the object store (writing its readiness marker) and the database, and applies
+    /// migrations.
     pub async fn open(config: &Config) -> anyhow::Result<Self> {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&config.data_dir)
-            .with_context(|| {
-                format!("cannot create data directory {}", config.data_dir.display())
-            })?;
+        create_data_dir(config)?;
         let (key, source) = MasterKey::load_or_create(
             &config.master_key_file,
             config.master_key_generated_if_missing,
@@ -42,11 +37,43 @@ impl Resources {
             KeySource::Loaded => tracing::info!(key_id = %key.key_id(), "master key loaded"),
         }
         let objects = ObjectStorage::open(&config.storage_url)?;
-        let db = Database::connect(config.database_url.expose())
-            .await
-            .with_context(|| format!("cannot connect to {}", config.database_url.redacted()))?;
-        db.migrate().await?;
-        tracing::info!(database = %config.database_url.redacted(), "database ready");
+        objects.write_marker().await.context("the object store does not accept writes")?;
+        let db = open_database(config, Opening::CreateAndMigrate).await?;
         Ok(Self { db, objects })
     }
+}
+
+/// How to open the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opening {
+    /// Create the data directory and database if missing, then apply migrations.
+    CreateAndMigrate,
+    /// Open an existing database as it is; for tools that only read.
+    Existing,
+}
+
+/// Opens the configured database without touching the master key or the object store.
+pub async fn open_database(config: &Config, opening: Opening) -> anyhow::Result<Database> {
+    let url = config.database_url.expose();
+    let cannot = || format!("cannot open the database {}", config.database_url.redacted());
+    let db = match opening {
+        Opening::CreateAndMigrate => {
+            create_data_dir(config)?;
+            let db = Database::connect(url).await.with_context(cannot)?;
+            db.migrate().await.with_context(cannot)?;
+            db
+        }
+        Opening::Existing => Database::open_existing(url).await.with_context(cannot)?,
+    };
+    tracing::info!(database = %config.database_url.redacted(), "database ready");
+    Ok(db)
+}
+
+/// Creates the data directory, mode 0700, if it is missing.
+fn create_data_dir(config: &Config) -> anyhow::Result<()> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&config.data_dir)
+        .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))
 }

@@ -1,6 +1,6 @@
 //! The command line: `petal serve | migrate | org create | audit verify`.
 
-use crate::app::Resources;
+use crate::app::{Opening, Resources, open_database};
 use crate::config::Config;
 use crate::{logging, org_setup, server};
 use anyhow::Context;
@@ -80,23 +80,20 @@ enum AuditCommand {
 
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let level = if matches!(cli.command, Command::Serve) {
-        "info"
-    } else {
-        "warn"
-    };
+    let level = if matches!(cli.command, Command::Serve) { "info" } else { "warn" };
     logging::init(level);
     let config = Config::load(cli.config.as_deref())?;
+    for name in &config.unknown_variables {
+        tracing::warn!(variable = %name, "unknown PETAL_ setting ignored; check its spelling");
+    }
     match cli.command {
         Command::Serve => serve(config).await,
         Command::Migrate => {
-            Resources::open(&config).await?.db.close().await;
+            open_database(&config, Opening::CreateAndMigrate).await?.close().await;
             println!("migrations applied");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Org {
-            command: OrgCommand::Create { name, admin_email },
-        } => {
+        Command::Org { command: OrgCommand::Create { name, admin_email } } => {
             // Parse before opening anything, so bad input leaves no trace.
             let name = OrgName::parse(&name).context("--name")?;
             let email = Email::parse(&admin_email).context("--admin-email")?;
@@ -114,9 +111,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&created)?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Audit {
-            command: AuditCommand::Verify { org },
-        } => verify_audit(&config, org).await,
+        Command::Audit { command: AuditCommand::Verify { org } } => {
+            verify_audit(&config, org).await
+        }
     }
 }
 
@@ -128,8 +125,7 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
 }
 
 async fn verify_audit(config: &Config, only: Option<OrgId>) -> anyhow::Result<ExitCode> {
-    let resources = Resources::open(config).await?;
-    let db = &resources.db;
+    let db = &open_database(config, Opening::Existing).await?;
     let org_ids = match only {
         Some(id) => vec![id],
         None => orgs::list_ids(db).await?,
@@ -137,15 +133,15 @@ async fn verify_audit(config: &Config, only: Option<OrgId>) -> anyhow::Result<Ex
     let mut reports = Vec::with_capacity(org_ids.len());
     let mut all_ok = true;
     for org_id in org_ids {
+        // The operator's own scope: this is the command line, not a request.
+        #[allow(clippy::disallowed_methods)]
         let scope = OrgScope::for_operator(db, org_id)
             .await?
             .with_context(|| format!("no organisation {org_id}"))?;
         let report = audit::verify(db, &scope).await?;
         if let Some(bad) = &report.first_bad_event {
             all_ok = false;
-            let id = bad
-                .id
-                .map_or_else(|| "missing".to_owned(), |id| id.to_string());
+            let id = bad.id.map_or_else(|| "missing".to_owned(), |id| id.to_string());
             eprintln!(
                 "petal: audit chain of organisation {org_id} is broken at event {} (id {id}): {:?}",
                 bad.seq, bad.reason
@@ -160,9 +156,5 @@ async fn verify_audit(config: &Config, only: Option<OrgId>) -> anyhow::Result<Ex
             &serde_json::json!({ "ok": all_ok, "organisations": reports })
         )?
     );
-    Ok(if all_ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

@@ -29,7 +29,22 @@ pub struct Config {
     pub master_key_generated_if_missing: bool,
     /// Certificate and key for TLS; `None` serves plain HTTP.
     pub tls: Option<TlsFiles>,
+    /// `PETAL_*` variables that are set but mean nothing to this version (likely typos); the
+    /// caller warns about them once logging is up.
+    pub unknown_variables: Vec<String>,
 }
+
+/// Every `PETAL_*` variable this version reads. `PETAL_TEST_*` variables belong to the tests.
+const KNOWN_VARIABLES: [&str; 8] = [
+    "PETAL_DATA_DIR",
+    "PETAL_LISTEN",
+    "PETAL_PUBLIC_URL",
+    "PETAL_DATABASE_URL",
+    "PETAL_STORAGE_URL",
+    "PETAL_MASTER_KEY_FILE",
+    "PETAL_TLS_CERT",
+    "PETAL_TLS_KEY",
+];
 
 /// PEM files for TLS.
 #[derive(Debug, Clone)]
@@ -107,18 +122,15 @@ impl Sources<'_> {
         if let Some(value) = self.env.get(&env_name) {
             return Some((env_name, value.clone()));
         }
-        from_file
-            .clone()
-            .map(|value| (format!("{key} (config file)"), value))
+        from_file.clone().map(|value| (format!("{key} (config file)"), value))
     }
 }
 
 impl Config {
     /// Reads the process environment and, if given, a TOML file.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
-        let env: HashMap<String, String> = std::env::vars()
-            .filter(|(k, _)| k.starts_with("PETAL_"))
-            .collect();
+        let env: HashMap<String, String> =
+            std::env::vars().filter(|(k, _)| k.starts_with("PETAL_")).collect();
         Self::from_sources(file, &env)
     }
 
@@ -162,10 +174,9 @@ impl Config {
             src.get("tls_cert", &src.file.tls_cert),
             src.get("tls_key", &src.file.tls_key),
         ) {
-            (Some((_, cert)), Some((_, key))) => Some(TlsFiles {
-                cert: PathBuf::from(cert),
-                key: PathBuf::from(key),
-            }),
+            (Some((_, cert)), Some((_, key))) => {
+                Some(TlsFiles { cert: PathBuf::from(cert), key: PathBuf::from(key) })
+            }
             (None, None) => None,
             _ => {
                 return Err(ConfigError(
@@ -199,8 +210,9 @@ impl Config {
 
         let storage_url = match src.get("storage_url", &src.file.storage_url) {
             Some((name, value)) => {
-                Url::parse(&value)
-                    .map_err(|e| ConfigError(format!("{name}: {value:?} is not a URL: {e}")))?;
+                Url::parse(&value).map_err(|e| {
+                    ConfigError(format!("{name} is not a URL ({e}; value not shown)"))
+                })?;
                 value
             }
             None => Url::from_directory_path(data_dir.join("objects"))
@@ -223,8 +235,21 @@ impl Config {
             master_key_file,
             master_key_generated_if_missing,
             tls,
+            unknown_variables: unknown_variables(env),
         })
     }
+}
+
+/// Names in `env` that start with `PETAL_` but are not settings, sorted.
+fn unknown_variables(env: &HashMap<String, String>) -> Vec<String> {
+    let mut unknown: Vec<String> = env
+        .keys()
+        .filter(|k| k.starts_with("PETAL_") && !k.starts_with("PETAL_TEST_"))
+        .filter(|k| !KNOWN_VARIABLES.contains(&k.as_str()))
+        .cloned()
+        .collect();
+    unknown.sort();
+    unknown
 }
 
 /// `path` made absolute against the current directory.
@@ -238,14 +263,10 @@ fn parse_public_url(name: &str, value: &str) -> Result<Url, ConfigError> {
     let url = Url::parse(value)
         .map_err(|e| ConfigError(format!("{name}: {value:?} is not a URL: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") || !url.has_host() {
-        return Err(ConfigError(format!(
-            "{name}: {value:?} must be an http:// or https:// URL"
-        )));
+        return Err(ConfigError(format!("{name}: {value:?} must be an http:// or https:// URL")));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(ConfigError(format!(
-            "{name}: {value:?} must not have a query or fragment"
-        )));
+        return Err(ConfigError(format!("{name}: {value:?} must not have a query or fragment")));
     }
     Ok(url)
 }
@@ -255,10 +276,7 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -269,12 +287,7 @@ mod tests {
         assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(config.public_url.as_str(), "http://127.0.0.1:8080/");
         assert!(config.database_url.expose().starts_with("sqlite://"));
-        assert!(
-            config
-                .database_url
-                .expose()
-                .ends_with("petal-data/petal.db")
-        );
+        assert!(config.database_url.expose().ends_with("petal-data/petal.db"));
         assert!(config.storage_url.starts_with("file:///"));
         assert!(config.master_key_file.ends_with("petal-data/master.key"));
         assert!(config.master_key_generated_if_missing);
@@ -285,11 +298,7 @@ mod tests {
     fn environment_overrides_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("petal.toml");
-        std::fs::write(
-            &file,
-            "listen = \"127.0.0.1:9000\"\ndata_dir = \"/srv/petal\"\n",
-        )
-        .unwrap();
+        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\ndata_dir = \"/srv/petal\"\n").unwrap();
         let config =
             Config::from_sources(Some(&file), &env(&[("PETAL_LISTEN", "0.0.0.0:7000")])).unwrap();
         assert_eq!(config.listen.to_string(), "0.0.0.0:7000");
@@ -303,21 +312,30 @@ mod tests {
             (("PETAL_LISTEN", "localhost"), "PETAL_LISTEN"),
             (("PETAL_PUBLIC_URL", "ftp://x"), "PETAL_PUBLIC_URL"),
             (("PETAL_PUBLIC_URL", "https://x/?q=1"), "PETAL_PUBLIC_URL"),
-            (
-                ("PETAL_DATABASE_URL", "mysql://u:hunter2@h/db"),
-                "PETAL_DATABASE_URL",
-            ),
+            (("PETAL_DATABASE_URL", "mysql://u:hunter2@h/db"), "PETAL_DATABASE_URL"),
             (("PETAL_STORAGE_URL", "not a url"), "PETAL_STORAGE_URL"),
             (("PETAL_TLS_CERT", "/x.pem"), "PETAL_TLS_KEY"),
             (("PETAL_DATA_DIR", " "), "PETAL_DATA_DIR"),
         ];
         for ((key, value), named) in cases {
-            let err = Config::from_sources(None, &env(&[(key, value)]))
-                .unwrap_err()
-                .to_string();
+            let err = Config::from_sources(None, &env(&[(key, value)])).unwrap_err().to_string();
             assert!(err.contains(named), "{key}={value}: {err}");
             assert!(!err.contains("hunter2"), "secret leaked: {err}");
         }
+    }
+
+    #[test]
+    fn misspelt_variables_are_reported() {
+        let config = Config::from_sources(
+            None,
+            &env(&[
+                ("PETAL_DATABSE_URL", "postgres://x/y"),
+                ("PETAL_LISTEN", "127.0.0.1:1"),
+                ("PETAL_TEST_DATABASE_URL", "postgres://x/y"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.unknown_variables, vec!["PETAL_DATABSE_URL".to_owned()]);
     }
 
     #[test]
@@ -325,9 +343,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("petal.toml");
         std::fs::write(&file, "listne = \"127.0.0.1:9000\"\n").unwrap();
-        let err = Config::from_sources(Some(&file), &env(&[]))
-            .unwrap_err()
-            .to_string();
+        let err = Config::from_sources(Some(&file), &env(&[])).unwrap_err().to_string();
         assert!(err.contains("listne"), "{err}");
     }
 

@@ -40,9 +40,8 @@ pub async fn create_org_with_admin_invite(
     let token_hash = token.hash();
     let expires_at = now + INVITE_TTL;
 
-    let mut tx = db.begin().await?;
-    let scope = orgs::create(&mut tx, name, now).await?;
-    let org_id = scope.org_id();
+    let mut tx = orgs::create(db.begin().await?, name, now).await?;
+    let org_id = tx.scope().org_id();
     let invite = NewInvite {
         email: admin_email,
         role: Role::Admin,
@@ -51,28 +50,18 @@ pub async fn create_org_with_admin_invite(
         created_at: now,
         expires_at,
     };
-    let invite_id = invites::create(&mut tx, &scope, &invite).await?;
-    let org_target = Target {
-        kind: "organisation",
-        id: org_id.to_string(),
-    };
-    audit::append(
-        &mut tx,
-        &scope,
-        now,
-        context,
-        &AuditEvent::success(AuditAction::OrgCreated, Some(org_target)),
-    )
-    .await?;
-    let invite_event = AuditEvent::success(
+    let invite_id = invites::create(&mut tx, &invite).await?;
+    let org_created = AuditEvent::success(
+        AuditAction::OrgCreated,
+        Some(Target { kind: "organisation", id: org_id.to_string() }),
+    );
+    audit::append(&mut tx, now, context, &org_created).await?;
+    let invite_created = AuditEvent::success(
         AuditAction::InviteCreated,
-        Some(Target {
-            kind: "invite",
-            id: invite_id.to_string(),
-        }),
+        Some(Target { kind: "invite", id: invite_id.to_string() }),
     )
     .detail("role", Detail::Label(Role::Admin.as_str().to_owned()));
-    audit::append(&mut tx, &scope, now, context, &invite_event).await?;
+    audit::append(&mut tx, now, context, &invite_created).await?;
     tx.commit().await?;
 
     Ok(CreatedOrg {

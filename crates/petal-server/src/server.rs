@@ -7,6 +7,7 @@ use anyhow::Context;
 use axum::Router;
 use axum_server::Handle;
 use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
+use hyper_util::rt::TokioTimer;
 use rustls::ServerConfig;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -14,6 +15,13 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// How long a client may take to send a request's headers.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often an idle HTTP/2 connection is pinged.
+const KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(30);
+/// How long the answer to that ping may take.
+const KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long in-flight requests may run after a shutdown signal.
 const DRAIN: Duration = Duration::from_secs(30);
@@ -72,9 +80,7 @@ pub async fn serve(
     tls: Option<RustlsConfig>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    listener
-        .set_nonblocking(true)
-        .context("cannot configure the listener")?;
+    listener.set_nonblocking(true).context("cannot configure the listener")?;
     let handle: Handle<SocketAddr> = Handle::new();
     let stopper = handle.clone();
     tokio::spawn(async move {
@@ -83,16 +89,19 @@ pub async fn serve(
         stopper.graceful_shutdown(Some(DRAIN));
     });
     let service = app.into_make_service_with_connect_info::<SocketAddr>();
-    let server = axum_server::from_tcp(listener)
-        .context("cannot use the listener")?
-        .handle(handle);
+    let mut server =
+        axum_server::from_tcp(listener).context("cannot use the listener")?.handle(handle);
+    // Bound the time a client may take to send its headers and how long an idle HTTP/2
+    // connection may stay silent, so slow clients cannot hold connections open for free.
+    server.http_builder().http1().timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
+    server
+        .http_builder()
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(KEEP_ALIVE_INTERVAL)
+        .keep_alive_timeout(KEEP_ALIVE_TIMEOUT);
     match tls {
-        Some(config) => {
-            server
-                .acceptor(RustlsAcceptor::new(config))
-                .serve(service)
-                .await
-        }
+        Some(config) => server.acceptor(RustlsAcceptor::new(config)).serve(service).await,
         None => server.serve(service).await,
     }
     .context("server failed")

@@ -2,7 +2,7 @@
 //! and verifying a stored chain.
 
 use crate::db::on_conn;
-use crate::{Database, OrgScope, StorageError, Tx};
+use crate::{Database, OrgScope, ScopedTx, StorageError};
 use chrono::{DateTime, Utc};
 use petal_domain::AuditEventId;
 use petal_domain::audit::chain::{ChainEntry, ChainHash, ChainReport, ChainVerifier};
@@ -10,21 +10,21 @@ use petal_domain::audit::{AuditContext, AuditEvent};
 use sqlx::types::Json;
 use uuid::Uuid;
 
-/// Appends `event` to `scope`'s chain in `tx`, the transaction of the action it records: if the
-/// action rolls back, so does its event, and if the event cannot be stored, the action fails.
+/// Appends `event` to the chain of the transaction's organisation, in `tx`, the transaction of
+/// the action it records: if the action rolls back, so does its event, and if the event cannot
+/// be stored, the action fails.
 ///
 /// The head row is updated first, which takes its row lock (PostgreSQL) or the write lock
 /// (SQLite) before anything is read, so concurrent appenders to one organisation queue up
 /// instead of forking the chain.
 pub async fn append(
-    tx: &mut Tx,
-    scope: &OrgScope,
+    tx: &mut ScopedTx,
     now: DateTime<Utc>,
     context: &AuditContext,
     event: &AuditEvent,
 ) -> Result<AuditEventId, StorageError> {
-    let org = scope.org_id().as_uuid();
-    let (seq, prev): (i64, Vec<u8>) = on_conn!(tx, |conn| {
+    let org = tx.scope().org_id().as_uuid();
+    let (seq, prev): (i64, Vec<u8>) = on_conn!(&mut tx.tx, |conn| {
         sqlx::query_as("UPDATE audit_heads SET seq = seq + 1 WHERE org_id = $1 RETURNING seq, hash")
             .bind(org)
             .fetch_one(conn)
@@ -34,7 +34,7 @@ pub async fn append(
         .ok_or_else(|| StorageError::Corrupt("audit head hash is not 32 bytes".to_owned()))?;
     let entry = ChainEntry::new(org, seq, now, context, event);
     let hash = entry.hash_after(&prev);
-    on_conn!(tx, |conn| {
+    on_conn!(&mut tx.tx, |conn| {
         sqlx::query(
             "INSERT INTO audit_events (org_id, seq, id, occurred_at, actor_kind, actor_id, \
              actor_role, ip, user_agent, request_id, action, target_kind, target_id, outcome, \
@@ -69,7 +69,8 @@ pub async fn append(
     Ok(AuditEventId::from_uuid(entry.id))
 }
 
-/// One stored event, as read for verification.
+/// One stored event, as read for verification. `details` is read as text so that a row whose
+/// details are not JSON is reported as a break rather than failing the whole verification.
 #[derive(sqlx::FromRow)]
 struct StoredEvent {
     org_id: Uuid,
@@ -86,81 +87,118 @@ struct StoredEvent {
     target_kind: Option<String>,
     target_id: Option<String>,
     outcome: String,
-    details: Json<serde_json::Value>,
+    details: String,
     prev_hash: Vec<u8>,
     hash: Vec<u8>,
+}
+
+/// A stored row: an event, or something that cannot be read as one (with its sequence number
+/// when even that is unreadable).
+enum StoredRow {
+    Event(Box<StoredEvent>),
+    Unreadable(Option<i64>),
+}
+
+/// Reads a row on either backend without letting a malformed column abort verification.
+fn read_row<R: sqlx::Row>(row: &R) -> StoredRow
+where
+    for<'r> StoredEvent: sqlx::FromRow<'r, R>,
+    for<'r> i64: sqlx::Decode<'r, R::Database>,
+    i64: sqlx::Type<R::Database>,
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+{
+    match <StoredEvent as sqlx::FromRow<R>>::from_row(row) {
+        Ok(event) => StoredRow::Event(Box::new(event)),
+        Err(_) => StoredRow::Unreadable(row.try_get::<i64, _>("seq").ok()),
+    }
+}
+
+impl StoredEvent {
+    /// The hashed fields, or `None` when `details` is not JSON.
+    fn into_entry(self) -> Option<(ChainEntry, Vec<u8>, Vec<u8>)> {
+        let details = serde_json::from_str(&self.details).ok()?;
+        let entry = ChainEntry {
+            org_id: self.org_id,
+            seq: self.seq,
+            id: self.id,
+            occurred_at: self.occurred_at,
+            actor_kind: self.actor_kind,
+            actor_id: self.actor_id,
+            actor_role: self.actor_role,
+            ip: self.ip,
+            user_agent: self.user_agent,
+            request_id: self.request_id,
+            action: self.action,
+            target_kind: self.target_kind,
+            target_id: self.target_id,
+            outcome: self.outcome,
+            details,
+        };
+        Some((entry, self.prev_hash, self.hash))
+    }
 }
 
 /// Events read per round trip while verifying.
 const VERIFY_BATCH: i64 = 1000;
 
 /// Verifies `scope`'s whole chain against its recorded head, reading one consistent snapshot
-/// in batches (constant memory whatever the chain's length).
+/// in batches (constant memory whatever the chain's length). Every stored row of the
+/// organisation is examined, whatever its sequence number.
 pub async fn verify(db: &Database, scope: &OrgScope) -> Result<ChainReport, StorageError> {
     let org = scope.org_id().as_uuid();
     let mut tx = db.begin_snapshot(scope).await?;
-    let head: Option<(i64, Vec<u8>)> = on_conn!(&mut tx, |conn| {
+    let head: Result<Option<(i64, Vec<u8>)>, sqlx::Error> = on_conn!(&mut tx.tx, |conn| {
         sqlx::query_as("SELECT seq, hash FROM audit_heads WHERE org_id = $1")
             .bind(org)
             .fetch_optional(conn)
             .await
-    })?;
-    let head = head.map(|(seq, hash)| {
-        // A mangled head hash can never match a real chain end, which verification reports.
-        (
-            seq,
-            ChainHash::from_slice(&hash).unwrap_or(ChainHash::GENESIS),
-        )
     });
+    let head = match head {
+        Ok(head) => head,
+        // A head that cannot be decoded is as good as missing, which verification reports.
+        Err(sqlx::Error::ColumnDecode { .. }) => None,
+        Err(e) => return Err(e.into()),
+    };
     let mut verifier = ChainVerifier::default();
-    let mut after = 0i64;
+    let mut after = i64::MIN;
     'batches: loop {
-        let batch: Vec<StoredEvent> = on_conn!(&mut tx, |conn| {
-            sqlx::query_as(
+        let batch: Vec<StoredRow> = on_conn!(&mut tx.tx, |conn| {
+            sqlx::query(
                 "SELECT org_id, seq, id, occurred_at, actor_kind, actor_id, actor_role, ip, \
-                 user_agent, request_id, action, target_kind, target_id, outcome, details, \
-                 prev_hash, hash FROM audit_events WHERE org_id = $1 AND seq > $2 \
-                 ORDER BY seq LIMIT $3",
+                 user_agent, request_id, action, target_kind, target_id, outcome, \
+                 CAST(details AS TEXT) AS details, prev_hash, hash \
+                 FROM audit_events WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
             )
             .bind(org)
             .bind(after)
             .bind(VERIFY_BATCH)
             .fetch_all(conn)
             .await
+            .map(|rows| rows.iter().map(read_row).collect())
         })?;
-        let Some(last) = batch.last() else { break };
-        after = last.seq;
+        if batch.is_empty() {
+            break;
+        }
         for row in batch {
-            let prev = ChainHash::from_slice(&row.prev_hash);
-            let hash = ChainHash::from_slice(&row.hash);
-            let entry = ChainEntry {
-                org_id: row.org_id,
-                seq: row.seq,
-                id: row.id,
-                occurred_at: row.occurred_at,
-                actor_kind: row.actor_kind,
-                actor_id: row.actor_id,
-                actor_role: row.actor_role,
-                ip: row.ip,
-                user_agent: row.user_agent,
-                request_id: row.request_id,
-                action: row.action,
-                target_kind: row.target_kind,
-                target_id: row.target_id,
-                outcome: row.outcome,
-                details: row.details.0,
+            let event = match row {
+                StoredRow::Event(event) => event,
+                StoredRow::Unreadable(seq) => {
+                    verifier.push_unreadable(seq);
+                    break 'batches;
+                }
             };
-            // A stored hash of the wrong length is as broken as a wrong hash.
-            let (prev, hash) = (
-                prev.unwrap_or(ChainHash::GENESIS),
-                hash.unwrap_or(ChainHash::GENESIS),
-            );
-            if !verifier.push(&entry, &prev, &hash) {
+            after = event.seq;
+            let seq = event.seq;
+            let Some((entry, prev_hash, hash)) = event.into_entry() else {
+                verifier.push_unreadable(Some(seq));
+                break 'batches;
+            };
+            if !verifier.push(&entry, &prev_hash, &hash) {
                 break 'batches;
             }
         }
     }
-    // Read-only: nothing to commit; dropping rolls the snapshot back.
+    // Read-only: nothing to commit; dropping the transaction ends the snapshot.
     drop(tx);
     Ok(verifier.finish(head))
 }

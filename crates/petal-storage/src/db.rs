@@ -65,7 +65,8 @@ pub enum Database {
     Postgres(PgPool),
 }
 
-/// A transaction on either backend. Dropped without [`Tx::commit`], it rolls back.
+/// A transaction on either backend, not yet tied to an organisation. Dropped without
+/// [`Tx::commit`], it rolls back.
 #[derive(Debug)]
 pub enum Tx {
     /// SQLite.
@@ -78,18 +79,30 @@ pub enum Tx {
 const WAIT: Duration = Duration::from_secs(10);
 
 impl Database {
-    /// Connects to `url`: `sqlite://PATH` (the file is created if missing) or
+    /// Connects to `url`: `sqlite://PATH` (the file is created, mode 0600, if missing) or
     /// `postgres://…`. Statement logging is off: SQL is not logged.
     pub async fn connect(url: &str) -> Result<Self, StorageError> {
+        Self::connect_with(url, true).await
+    }
+
+    /// Connects to an existing database, never creating one (for read-only tools).
+    pub async fn open_existing(url: &str) -> Result<Self, StorageError> {
+        Self::connect_with(url, false).await
+    }
+
+    async fn connect_with(url: &str, create: bool) -> Result<Self, StorageError> {
         if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)?
-                .create_if_missing(true)
+                .create_if_missing(create)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(WAIT)
                 .disable_statement_logging();
-            create_private_file(options.get_filename())?;
+            let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+            if create && !in_memory {
+                create_private_file(options.get_filename())?;
+            }
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .acquire_timeout(WAIT)
@@ -120,7 +133,8 @@ impl Database {
     }
 
     /// Applies pending migrations (each backend has its own folder of the same schema).
-    /// Safe to run from several processes at once.
+    /// On PostgreSQL an advisory lock lets several replicas start at once; SQLite is one
+    /// server's embedded database, migrated by that server.
     pub async fn migrate(&self) -> Result<(), StorageError> {
         match self {
             Database::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
@@ -131,10 +145,7 @@ impl Database {
 
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), StorageError> {
-        on_pool!(self, |pool| sqlx::query("SELECT 1")
-            .execute(pool)
-            .await
-            .map(|_| ()))?;
+        on_pool!(self, |pool| sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))?;
         Ok(())
     }
 
@@ -155,40 +166,49 @@ impl Database {
     }
 
     /// Starts a read-write transaction on `scope`'s organisation.
-    pub async fn begin_scoped(&self, scope: &OrgScope) -> Result<Tx, StorageError> {
-        let mut tx = self.begin().await?;
-        tx.enter(scope).await?;
-        Ok(tx)
+    pub async fn begin_scoped(&self, scope: &OrgScope) -> Result<ScopedTx, StorageError> {
+        self.begin().await?.enter(scope.clone()).await
     }
 
     /// Starts a read-only transaction that sees one consistent snapshot of `scope`'s
     /// organisation throughout, for multi-statement reads such as chain verification.
-    pub async fn begin_snapshot(&self, scope: &OrgScope) -> Result<Tx, StorageError> {
-        let mut tx = match self {
+    pub async fn begin_snapshot(&self, scope: &OrgScope) -> Result<ScopedTx, StorageError> {
+        let tx = match self {
             // A WAL read transaction reads from the snapshot taken at its first read.
             Database::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
             Database::Postgres(pool) => Tx::Postgres(
-                pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                    .await?,
+                pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?,
             ),
         };
-        tx.enter(scope).await?;
-        Ok(tx)
+        tx.enter(scope.clone()).await
+    }
+}
+
+/// A transaction bound to one organisation: repository functions on organisation data take
+/// this, and read the organisation from it, so a transaction entered for one organisation
+/// cannot be used to write another's rows.
+#[derive(Debug)]
+pub struct ScopedTx {
+    pub(crate) tx: Tx,
+    scope: OrgScope,
+}
+
+impl ScopedTx {
+    /// The organisation this transaction works on.
+    pub fn scope(&self) -> &OrgScope {
+        &self.scope
+    }
+
+    /// Commits the transaction.
+    pub async fn commit(self) -> Result<(), StorageError> {
+        self.tx.commit().await
     }
 }
 
 /// Creates an empty database file readable by its owner only, unless it exists (SQLite gives its
 /// `-wal` and `-shm` files the database file's permissions).
 fn create_private_file(path: &Path) -> Result<(), StorageError> {
-    if path.as_os_str() == ":memory:" {
-        return Ok(());
-    }
-    match OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-    {
+    match OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(e) => Err(StorageError::Config(format!(
@@ -199,16 +219,16 @@ fn create_private_file(path: &Path) -> Result<(), StorageError> {
 }
 
 impl Tx {
-    /// Sets the transaction's organisation. On PostgreSQL this is `app.org_id`, local to the
-    /// transaction, which row-level security policies read.
-    pub(crate) async fn enter(&mut self, scope: &OrgScope) -> Result<(), StorageError> {
-        if let Tx::Postgres(tx) = self {
+    /// Binds the transaction to `scope`'s organisation. On PostgreSQL this also sets
+    /// `app.org_id`, local to the transaction, which row-level security policies read.
+    pub(crate) async fn enter(mut self, scope: OrgScope) -> Result<ScopedTx, StorageError> {
+        if let Tx::Postgres(tx) = &mut self {
             sqlx::query("SELECT set_config('app.org_id', $1, true)")
                 .bind(scope.org_id().to_string())
                 .execute(&mut **tx)
                 .await?;
         }
-        Ok(())
+        Ok(ScopedTx { tx: self, scope })
     }
 
     /// Commits the transaction.

@@ -1,7 +1,7 @@
 //! Invitations to join an organisation.
 
 use crate::db::on_conn;
-use crate::{OrgScope, StorageError, Tx};
+use crate::{ScopedTx, StorageError};
 use chrono::{DateTime, Utc};
 use petal_domain::{Email, InviteId, Role, UserId};
 
@@ -22,20 +22,17 @@ pub struct NewInvite<'a> {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Stores an invite in `scope`'s organisation.
-pub async fn create(
-    tx: &mut Tx,
-    scope: &OrgScope,
-    invite: &NewInvite<'_>,
-) -> Result<InviteId, StorageError> {
+/// Stores an invite in the transaction's organisation.
+pub async fn create(tx: &mut ScopedTx, invite: &NewInvite<'_>) -> Result<InviteId, StorageError> {
     let id = InviteId::new();
-    on_conn!(tx, |conn| {
+    let org = tx.scope().org_id().as_uuid();
+    on_conn!(&mut tx.tx, |conn| {
         sqlx::query(
             "INSERT INTO invites (id, org_id, email, role, token_hash, created_by, created_at, \
              expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(id.as_uuid())
-        .bind(scope.org_id().as_uuid())
+        .bind(org)
         .bind(invite.email.as_str())
         .bind(invite.role.as_str())
         .bind(invite.token_hash.as_slice())

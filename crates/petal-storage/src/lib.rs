@@ -17,6 +17,6 @@ pub mod invites;
 pub mod objects;
 pub mod orgs;
 
-pub use db::{Backend, Database, Tx};
+pub use db::{Backend, Database, ScopedTx, Tx};
 pub use error::StorageError;
 pub use scope::OrgScope;

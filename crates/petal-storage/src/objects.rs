@@ -24,28 +24,22 @@ impl ObjectStorage {
     /// missing.
     pub fn open(url: &str) -> Result<Self, StorageError> {
         let parsed = Url::parse(url)
-            .map_err(|e| StorageError::Config(format!("storage URL {url:?} is not a URL: {e}")))?;
+            .map_err(|e| StorageError::Config(format!("storage URL is not a URL: {e}")))?;
         match parsed.scheme() {
             "file" => {
                 let dir: PathBuf = parsed.to_file_path().map_err(|()| {
-                    StorageError::Config(format!(
-                        "storage URL {url:?} is not an absolute file path"
-                    ))
+                    StorageError::Config("storage URL is not an absolute file path".to_owned())
                 })?;
-                std::fs::DirBuilder::new()
-                    .recursive(true)
-                    .mode(0o700)
-                    .create(&dir)
-                    .map_err(|e| {
+                std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir).map_err(
+                    |e| {
                         StorageError::Config(format!(
                             "cannot create storage folder {}: {e}",
                             dir.display()
                         ))
-                    })?;
+                    },
+                )?;
                 let store = LocalFileSystem::new_with_prefix(&dir)?;
-                Ok(Self {
-                    store: Arc::new(store),
-                })
+                Ok(Self { store: Arc::new(store) })
             }
             other => Err(StorageError::Config(format!(
                 "storage URL scheme {other:?} is not supported yet; use file://"
@@ -53,15 +47,24 @@ impl ObjectStorage {
         }
     }
 
-    /// Checks that the store accepts a write and a delete (readiness).
-    pub async fn check(&self) -> Result<(), StorageError> {
-        let probe = ObjectPath::from(format!("readiness/{}", uuid::Uuid::new_v4()));
-        self.store
-            .put(&probe, PutPayload::from_static(b"ok"))
-            .await?;
-        self.store.delete(&probe).await?;
+    /// Writes the readiness marker: done once at start-up, which also proves the store
+    /// accepts writes before the server takes traffic.
+    pub async fn write_marker(&self) -> Result<(), StorageError> {
+        self.store.put(&marker(), PutPayload::from_static(b"petal")).await?;
         Ok(())
     }
+
+    /// Checks that the store answers by reading the marker's metadata (readiness). Cheap and
+    /// read-only, so an unauthenticated `/readyz` cannot be used to make the server write.
+    pub async fn check(&self) -> Result<(), StorageError> {
+        self.store.head(&marker()).await?;
+        Ok(())
+    }
+}
+
+/// The object written at start-up and read by readiness checks.
+fn marker() -> ObjectPath {
+    ObjectPath::from("petal/ready")
 }
 
 #[cfg(test)]
@@ -75,6 +78,8 @@ mod tests {
         let folder = dir.path().join("objects");
         let url = Url::from_directory_path(&folder).unwrap();
         let storage = ObjectStorage::open(url.as_str()).unwrap();
+        assert!(storage.check().await.is_err(), "ready before the marker was written");
+        storage.write_marker().await.unwrap();
         storage.check().await.unwrap();
         let mode = std::fs::metadata(&folder).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o700);

@@ -1,22 +1,22 @@
 //! Organisations.
 
 use crate::db::{on_conn, on_pool};
-use crate::{Database, OrgScope, StorageError, Tx};
+use crate::{Database, OrgScope, ScopedTx, StorageError, Tx};
 use chrono::{DateTime, Utc};
 use petal_domain::audit::chain::ChainHash;
 use petal_domain::{OrgId, OrgName};
 use uuid::Uuid;
 
-/// Creates an organisation and the empty head of its audit chain, and enters its scope in
-/// `tx`. Returns the scope, so the creator can record what it did in the new organisation.
+/// Creates an organisation and the empty head of its audit chain in `tx`, and returns the
+/// transaction bound to the new organisation, so the creator can record what it did there.
 pub async fn create(
-    tx: &mut Tx,
+    mut tx: Tx,
     name: &OrgName,
     now: DateTime<Utc>,
-) -> Result<OrgScope, StorageError> {
+) -> Result<ScopedTx, StorageError> {
     let scope = OrgScope::new(OrgId::new());
     let id = scope.org_id().as_uuid();
-    on_conn!(tx, |conn| {
+    on_conn!(&mut tx, |conn| {
         sqlx::query("INSERT INTO organisations (id, name, created_at) VALUES ($1, $2, $3)")
             .bind(id)
             .bind(name.as_str())
@@ -29,8 +29,7 @@ pub async fn create(
             .execute(&mut *conn)
             .await?;
     });
-    tx.enter(&scope).await?;
-    Ok(scope)
+    tx.enter(scope).await
 }
 
 /// Whether an organisation with this id exists.

@@ -32,8 +32,6 @@ impl OrgScope {
         db: &crate::Database,
         org_id: OrgId,
     ) -> Result<Option<Self>, crate::StorageError> {
-        Ok(crate::orgs::exists(db, org_id)
-            .await?
-            .then(|| Self::new(org_id)))
+        Ok(crate::orgs::exists(db, org_id).await?.then(|| Self::new(org_id)))
     }
 }

@@ -7,7 +7,7 @@
 //! field order and sorted detail keys, so that both databases (PostgreSQL's `jsonb` reorders
 //! keys) yield the same bytes for the same event.
 
-use super::{AuditContext, AuditEvent};
+use super::{AuditContext, AuditEvent, without_nul};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -117,11 +117,11 @@ impl ChainEntry {
             user_agent: context
                 .user_agent
                 .as_ref()
-                .map(|ua| ua.chars().take(MAX_USER_AGENT_CHARS).collect()),
-            request_id: context.request_id.clone(),
+                .map(|ua| without_nul(&ua.chars().take(MAX_USER_AGENT_CHARS).collect::<String>())),
+            request_id: context.request_id.as_deref().map(without_nul),
             action: event.action.as_str().to_owned(),
             target_kind: event.target.as_ref().map(|t| t.kind.to_owned()),
-            target_id: event.target.as_ref().map(|t| t.id.clone()),
+            target_id: event.target.as_ref().map(|t| without_nul(&t.id)),
             outcome: event.outcome.as_str().to_owned(),
             details: Value::Object(event.details.clone()),
         }
@@ -138,10 +138,7 @@ impl ChainEntry {
             ("id", Value::String(self.id.to_string())),
             (
                 "occurred_at",
-                Value::String(
-                    self.occurred_at
-                        .to_rfc3339_opts(SecondsFormat::Micros, true),
-                ),
+                Value::String(self.occurred_at.to_rfc3339_opts(SecondsFormat::Micros, true)),
             ),
             ("actor_kind", Value::String(self.actor_kind.clone())),
             ("actor_id", opt_uuid(self.actor_id)),
@@ -226,6 +223,10 @@ pub enum ChainBreak {
     PreviousHashMismatch,
     /// The stored hash does not match the event's content: the event was altered.
     HashMismatch,
+    /// The stored row could not be read as an event.
+    UnreadableRow,
+    /// The organisation's chain head is missing.
+    HeadMissing,
     /// The chain ends somewhere other than the recorded head: events at the end were deleted
     /// or added.
     HeadMismatch {
@@ -271,67 +272,74 @@ pub struct ChainVerifier {
 
 impl Default for ChainVerifier {
     fn default() -> Self {
-        Self {
-            next_seq: 1,
-            running: ChainHash::GENESIS,
-            checked: 0,
-            first_bad: None,
-        }
+        Self { next_seq: 1, running: ChainHash::GENESIS, checked: 0, first_bad: None }
     }
 }
 
 impl ChainVerifier {
-    /// Checks the next stored event. Returns `false` once the chain is broken; later events
-    /// are then not examined.
-    pub fn push(&mut self, entry: &ChainEntry, prev_hash: &ChainHash, hash: &ChainHash) -> bool {
+    /// Checks the next stored event, given its stored previous hash and hash as raw bytes (a
+    /// stored hash of the wrong length is as broken as a wrong hash). Returns `false` once the
+    /// chain is broken; later events are then not examined.
+    pub fn push(&mut self, entry: &ChainEntry, prev_hash: &[u8], hash: &[u8]) -> bool {
         if self.first_bad.is_some() {
             return false;
         }
         self.checked += 1;
+        let computed = entry.hash_after(&self.running);
         let reason = if entry.seq != self.next_seq {
-            Some(ChainBreak::SequenceGap {
-                expected: self.next_seq,
-                found: entry.seq,
-            })
-        } else if *prev_hash != self.running {
+            Some(ChainBreak::SequenceGap { expected: self.next_seq, found: entry.seq })
+        } else if prev_hash != self.running.as_bytes() {
             Some(ChainBreak::PreviousHashMismatch)
-        } else if entry.hash_after(prev_hash) != *hash {
+        } else if hash != computed.as_bytes() {
             Some(ChainBreak::HashMismatch)
         } else {
             None
         };
         match reason {
             Some(reason) => {
-                self.first_bad = Some(BadEvent {
-                    seq: entry.seq,
-                    id: Some(entry.id),
-                    reason,
-                });
+                self.first_bad = Some(BadEvent { seq: entry.seq, id: Some(entry.id), reason });
                 false
             }
             None => {
                 self.next_seq += 1;
-                self.running = *hash;
+                self.running = computed;
                 true
             }
         }
     }
 
-    /// Ends verification, comparing where the chain ended with the recorded head
-    /// (`(seq, hash)` of the last appended event, or `None` if nothing was ever appended).
-    pub fn finish(self, head: Option<(i64, ChainHash)>) -> ChainReport {
+    /// Records a stored row that cannot even be read as an event (a column of the wrong type,
+    /// details that are not JSON): the chain is broken there. `seq` is the row's sequence
+    /// number when that much could be read.
+    pub fn push_unreadable(&mut self, seq: Option<i64>) {
+        if self.first_bad.is_none() {
+            self.checked += 1;
+            self.first_bad = Some(BadEvent {
+                seq: seq.unwrap_or(self.next_seq),
+                id: None,
+                reason: ChainBreak::UnreadableRow,
+            });
+        }
+    }
+
+    /// Ends verification, comparing where the chain ended with the recorded head: the
+    /// `(seq, hash)` of the last appended event, `(0, GENESIS)` for an organisation with no
+    /// events yet, or `None` when the head itself is missing, which is a break.
+    pub fn finish(self, head: Option<(i64, Vec<u8>)>) -> ChainReport {
         let chain_end = self.next_seq - 1;
-        let first_bad = self.first_bad.or_else(|| {
-            let (head_seq, head_hash) = head.unwrap_or((0, ChainHash::GENESIS));
-            (head_seq != chain_end || head_hash != self.running).then_some(BadEvent {
+        let first_bad = self.first_bad.or_else(|| match head {
+            None => {
+                Some(BadEvent { seq: chain_end + 1, id: None, reason: ChainBreak::HeadMissing })
+            }
+            Some((head_seq, head_hash)) => (head_seq != chain_end
+                || head_hash != self.running.as_bytes())
+            .then_some(BadEvent {
                 seq: chain_end + 1,
                 id: None,
-                reason: ChainBreak::HeadMismatch {
-                    head_seq,
-                    chain_end,
-                },
-            })
+                reason: ChainBreak::HeadMismatch { head_seq, chain_end },
+            }),
         });
+
         ChainReport {
             ok: first_bad.is_none(),
             events_checked: self.checked,
@@ -360,10 +368,7 @@ mod tests {
             .map(|seq| {
                 let event = AuditEvent::success(
                     AuditAction::InviteCreated,
-                    Some(Target {
-                        kind: "invite",
-                        id: format!("inv-{seq}"),
-                    }),
+                    Some(Target { kind: "invite", id: format!("inv-{seq}") }),
                 )
                 .detail("role", Detail::Label("admin".into()))
                 .detail("count", Detail::Number(seq));
@@ -377,18 +382,19 @@ mod tests {
             .collect()
     }
 
-    fn verify(events: &[Stored], head: Option<(i64, ChainHash)>) -> ChainReport {
+    fn verify(events: &[Stored], head: Option<(i64, Vec<u8>)>) -> ChainReport {
         let mut verifier = ChainVerifier::default();
         for e in events {
-            if !verifier.push(&e.entry, &e.prev, &e.hash) {
+            if !verifier.push(&e.entry, e.prev.as_bytes(), e.hash.as_bytes()) {
                 break;
             }
         }
         verifier.finish(head)
     }
 
-    fn head_of(events: &[Stored]) -> Option<(i64, ChainHash)> {
-        events.last().map(|e| (e.entry.seq, e.hash))
+    fn head_of(events: &[Stored]) -> Option<(i64, Vec<u8>)> {
+        let (seq, hash) = events.last().map_or((0, ChainHash::GENESIS), |e| (e.entry.seq, e.hash));
+        Some((seq, hash.as_bytes().to_vec()))
     }
 
     #[test]
@@ -398,7 +404,40 @@ mod tests {
         assert!(report.ok, "{report:?}");
         assert_eq!(report.events_checked, 5);
         assert_eq!(report.head_hash, events[4].hash);
-        assert!(verify(&[], None).ok);
+        assert!(verify(&[], head_of(&[])).ok);
+    }
+
+    #[test]
+    fn a_missing_head_is_a_break_even_for_an_empty_chain() {
+        let bad = verify(&[], None).first_bad_event.unwrap();
+        assert_eq!(bad.reason, ChainBreak::HeadMissing);
+        let events = chain(2);
+        assert_eq!(verify(&events, None).first_bad_event.unwrap().reason, ChainBreak::HeadMissing);
+    }
+
+    #[test]
+    fn a_hash_of_the_wrong_length_is_a_break() {
+        let events = chain(2);
+        let mut verifier = ChainVerifier::default();
+        assert!(!verifier.push(&events[0].entry, &[], events[0].hash.as_bytes()));
+        let bad = verifier.finish(head_of(&events)).first_bad_event.unwrap();
+        assert_eq!((bad.seq, bad.reason), (1, ChainBreak::PreviousHashMismatch));
+    }
+
+    #[test]
+    fn an_unreadable_row_is_a_break() {
+        let events = chain(3);
+        let mut verifier = ChainVerifier::default();
+        assert!(verifier.push(
+            &events[0].entry,
+            events[0].prev.as_bytes(),
+            events[0].hash.as_bytes()
+        ));
+        verifier.push_unreadable(Some(2));
+        let report = verifier.finish(head_of(&events));
+        assert_eq!(report.events_checked, 2);
+        let bad = report.first_bad_event.unwrap();
+        assert_eq!((bad.seq, bad.reason), (2, ChainBreak::UnreadableRow));
     }
 
     #[test]
@@ -417,13 +456,7 @@ mod tests {
         events.remove(1);
         let bad = verify(&events, head).first_bad_event.unwrap();
         assert_eq!(bad.seq, 3);
-        assert_eq!(
-            bad.reason,
-            ChainBreak::SequenceGap {
-                expected: 2,
-                found: 3
-            }
-        );
+        assert_eq!(bad.reason, ChainBreak::SequenceGap { expected: 2, found: 3 });
     }
 
     #[test]
@@ -445,13 +478,7 @@ mod tests {
         let head = head_of(&events);
         events.pop();
         let bad = verify(&events, head).first_bad_event.unwrap();
-        assert_eq!(
-            bad.reason,
-            ChainBreak::HeadMismatch {
-                head_seq: 5,
-                chain_end: 4
-            }
-        );
+        assert_eq!(bad.reason, ChainBreak::HeadMismatch { head_seq: 5, chain_end: 4 });
         assert_eq!(bad.id, None);
     }
 
@@ -459,18 +486,13 @@ mod tests {
     fn canonical_bytes_ignore_detail_key_order() {
         let events = chain(1);
         let mut reordered = events[0].entry.clone();
-        let Value::Object(map) = &events[0].entry.details else {
-            unreachable!()
-        };
+        let Value::Object(map) = &events[0].entry.details else { unreachable!() };
         let mut reversed = serde_json::Map::new();
         for (k, v) in map.iter().rev() {
             reversed.insert(k.clone(), v.clone());
         }
         reordered.details = Value::Object(reversed);
-        assert_eq!(
-            reordered.canonical_bytes(),
-            events[0].entry.canonical_bytes()
-        );
+        assert_eq!(reordered.canonical_bytes(), events[0].entry.canonical_bytes());
     }
 
     #[test]

@@ -73,8 +73,9 @@ pub struct Target {
     pub id: String,
 }
 
-/// A value allowed in an event's details: identifiers, names of things, numbers and flags.
-/// There is deliberately no way to put arbitrary text from a request here.
+/// A value allowed in an event's details: identifiers and fixed codes, numbers and flags.
+/// Labels are for ids, role names and reason codes chosen by the code; never put CV content,
+/// passwords, codes, tokens or keys in one.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Detail {
     /// An identifier or a fixed label (a role name, a reason code).
@@ -88,11 +89,17 @@ pub enum Detail {
 impl From<Detail> for Value {
     fn from(detail: Detail) -> Self {
         match detail {
-            Detail::Label(s) => Value::String(s),
+            // PostgreSQL text cannot hold NUL; store the same thing on both backends.
+            Detail::Label(s) => Value::String(without_nul(&s)),
             Detail::Number(n) => Value::from(n),
             Detail::Flag(b) => Value::Bool(b),
         }
     }
+}
+
+/// `s` with NUL characters replaced, which PostgreSQL `text` and `jsonb` cannot store.
+pub(crate) fn without_nul(s: &str) -> String {
+    s.replace('\0', "\u{fffd}")
 }
 
 /// One thing that happened, before it is placed in the chain.
@@ -104,29 +111,20 @@ pub struct AuditEvent {
     pub target: Option<Target>,
     /// Whether it succeeded.
     pub outcome: Outcome,
-    /// Small structured facts (ids, before/after roles, reason codes).
-    pub details: Map<String, Value>,
+    /// Small structured facts (ids, before/after roles, reason codes), added only through
+    /// [`AuditEvent::detail`].
+    pub(crate) details: Map<String, Value>,
 }
 
 impl AuditEvent {
     /// A successful `action` on `target`.
     pub fn success(action: AuditAction, target: Option<Target>) -> Self {
-        Self {
-            action,
-            target,
-            outcome: Outcome::Success,
-            details: Map::new(),
-        }
+        Self { action, target, outcome: Outcome::Success, details: Map::new() }
     }
 
     /// A refused or failed `action` on `target`.
     pub fn failure(action: AuditAction, target: Option<Target>) -> Self {
-        Self {
-            action,
-            target,
-            outcome: Outcome::Failure,
-            details: Map::new(),
-        }
+        Self { action, target, outcome: Outcome::Failure, details: Map::new() }
     }
 
     /// Adds one detail.
@@ -152,21 +150,11 @@ pub struct AuditContext {
 impl AuditContext {
     /// The context of an operator's command on the server.
     pub fn cli() -> Self {
-        Self {
-            actor: Actor::Cli,
-            ip: None,
-            user_agent: None,
-            request_id: None,
-        }
+        Self { actor: Actor::Cli, ip: None, user_agent: None, request_id: None }
     }
 
     /// The context of the server acting on its own.
     pub fn system() -> Self {
-        Self {
-            actor: Actor::System,
-            ip: None,
-            user_agent: None,
-            request_id: None,
-        }
+        Self { actor: Actor::System, ip: None, user_agent: None, request_id: None }
     }
 }

@@ -33,11 +33,7 @@ pub struct ErrorDetail {
 impl ApiError {
     /// An error with an explicit status, code and message.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-        }
+        Self { status, code, message: message.into() }
     }
 
     /// 404 for a path no route serves (distinct from a missing resource, for clients and
@@ -63,10 +59,7 @@ impl ApiError {
             408 => ("request_timeout", "The request took too long."),
             409 => ("conflict", "The request conflicts with the current state."),
             413 => ("payload_too_large", "The request body is too large."),
-            415 => (
-                "unsupported_media_type",
-                "This content type is not supported.",
-            ),
+            415 => ("unsupported_media_type", "This content type is not supported."),
             422 => ("invalid", "The request is invalid."),
             429 => ("too_many_requests", "Too many requests; try again later."),
             503 => ("unavailable", "The service is unavailable."),
@@ -79,12 +72,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody {
-            error: ErrorDetail {
-                code: self.code,
-                message: self.message,
-            },
-        };
+        let body = ErrorBody { error: ErrorDetail { code: self.code, message: self.message } };
         (self.status, Json(body)).into_response()
     }
 }
@@ -103,13 +91,36 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
         return response;
     }
     let (mut parts, _) = response.into_parts();
-    let mut replacement = ApiError::for_status(status).into_response();
     parts.headers.remove(header::CONTENT_LENGTH);
-    parts.headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    std::mem::swap(replacement.headers_mut(), &mut parts.headers);
-    let (_, body) = replacement.into_parts();
-    Response::from_parts(parts, body)
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Response::from_parts(parts, ApiError::for_status(status).into_response().into_body())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::Router;
+    use axum::body::Body;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn plain_errors_become_json_and_keep_their_headers() {
+        let app = Router::new()
+            .route(
+                "/slow-down",
+                get(|| async {
+                    (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "7")], "plain text")
+                }),
+            )
+            .layer(axum::middleware::from_fn(json_errors));
+        let request = Request::builder().uri("/slow-down").body(Body::empty()).unwrap();
+        let response = app.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "7");
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+        let body = axum::body::to_bytes(response.into_body(), 4096).await.unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["error"]["code"], "too_many_requests");
+    }
 }

@@ -91,12 +91,7 @@ pub fn router(state: AppState, tls: bool) -> Result<Router, serde_json::Error> {
     let doc = ops::OpenApiJson(Arc::new(doc.to_json()?));
     let mut headers: Vec<(HeaderName, HeaderValue)> = SECURITY_HEADERS
         .iter()
-        .map(|(name, value)| {
-            (
-                HeaderName::from_static(name),
-                HeaderValue::from_static(value),
-            )
-        })
+        .map(|(name, value)| (HeaderName::from_static(name), HeaderValue::from_static(value)))
         .collect();
     if tls {
         headers.push((
@@ -109,10 +104,7 @@ pub fn router(state: AppState, tls: bool) -> Result<Router, serde_json::Error> {
         .layer(axum::Extension(doc))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
-        ))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(CatchPanicLayer::new())
         .layer(axum::middleware::from_fn(error::json_errors))
         // API answers are personal and must not be cached unless a route says otherwise.
@@ -124,9 +116,6 @@ pub fn router(state: AppState, tls: bool) -> Result<Router, serde_json::Error> {
         router.layer(SetResponseHeaderLayer::overriding(name, value))
     });
     Ok(with_headers
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            observe::observe,
-        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), observe::observe))
         .with_state(state))
 }

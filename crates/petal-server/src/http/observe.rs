@@ -6,7 +6,7 @@
 
 use super::AppState;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::HeaderValue;
+use axum::http::{HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::Response;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -51,11 +51,7 @@ impl Default for HttpMetrics {
             "Time to produce a response",
             duration.clone(),
         );
-        Self {
-            registry,
-            requests,
-            duration,
-        }
+        Self { registry, requests, duration }
     }
 }
 
@@ -68,11 +64,28 @@ impl HttpMetrics {
     }
 }
 
+/// The method as a metric label: the standard methods by name, anything else as `OTHER`, so a
+/// client cannot create unbounded label sets.
+fn method_label(method: &Method) -> String {
+    const STANDARD: [Method; 9] = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::OPTIONS,
+        Method::CONNECT,
+        Method::TRACE,
+    ];
+    if STANDARD.contains(method) { method.as_str().to_owned() } else { "OTHER".to_owned() }
+}
+
 /// Assigns the request id, logs the request once, and counts it.
 pub async fn observe(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let id = uuid::Uuid::new_v4().to_string();
-    let method = request.method().as_str().to_owned();
+    let method = method_label(request.method());
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -83,23 +96,11 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
     span.in_scope(|| {
-        tracing::info!(
-            status,
-            latency_ms = elapsed.as_secs_f64() * 1000.0,
-            "served"
-        );
+        tracing::info!(status, latency_ms = elapsed.as_secs_f64() * 1000.0, "served");
     });
-    let labels = RequestLabels {
-        method,
-        route,
-        status,
-    };
+    let labels = RequestLabels { method, route, status };
     state.metrics.requests.get_or_create(&labels).inc();
-    state
-        .metrics
-        .duration
-        .get_or_create(&labels)
-        .observe(elapsed.as_secs_f64());
+    state.metrics.duration.get_or_create(&labels).observe(elapsed.as_secs_f64());
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", value);
     }

@@ -34,10 +34,7 @@ pub struct Checks {
 #[utoipa::path(get, path = "/healthz", tag = "ops",
     responses((status = 200, description = "The process is alive", body = Health)))]
 pub async fn healthz() -> axum::Json<Health> {
-    axum::Json(Health {
-        status: "ok",
-        checks: None,
-    })
+    axum::Json(Health { status: "ok", checks: None })
 }
 
 /// The database and the object store both answer.
@@ -53,24 +50,15 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
             "unavailable"
         }
     };
-    let checks = Checks {
-        database: label(&database, "database"),
-        storage: label(&storage, "storage"),
-    };
+    let checks =
+        Checks { database: label(&database, "database"), storage: label(&storage, "storage") };
     let ready = database.is_ok() && storage.is_ok();
     let (status, word) = if ready {
         (StatusCode::OK, "ready")
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
     };
-    (
-        status,
-        axum::Json(Health {
-            status: word,
-            checks: Some(checks),
-        }),
-    )
-        .into_response()
+    (status, axum::Json(Health { status: word, checks: Some(checks) })).into_response()
 }
 
 /// Request counts and latencies in the Prometheus text format.
@@ -80,10 +68,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
     let text = state.metrics.render().map_err(|e| ApiError::internal(&e))?;
     Ok((
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
+        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
         text,
     )
         .into_response())
@@ -93,9 +78,5 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
 #[utoipa::path(get, path = "/api/openapi.json", tag = "ops",
     responses((status = 200, description = "OpenAPI 3 document", content_type = "application/json")))]
 pub async fn openapi(Extension(doc): Extension<OpenApiJson>) -> Response {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        doc.0.as_str().to_owned(),
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "application/json")], doc.0.as_str().to_owned()).into_response()
 }

@@ -7,10 +7,7 @@ async fn health_and_readiness(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let health = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), 200);
-    assert_eq!(
-        health.json::<serde_json::Value>().await.unwrap()["status"],
-        "ok"
-    );
+    assert_eq!(health.json::<serde_json::Value>().await.unwrap()["status"], "ok");
 
     let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 200);
@@ -45,13 +42,7 @@ async fn readiness_fails_when_storage_is_unusable() {
 async fn every_response_carries_security_headers_and_a_fresh_request_id() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let mut ids = HashSet::new();
-    for path in [
-        "/healthz",
-        "/readyz",
-        "/metrics",
-        "/api/openapi.json",
-        "/no/such/route",
-    ] {
+    for path in ["/healthz", "/readyz", "/metrics", "/api/openapi.json", "/no/such/route"] {
         let response = app.client.get(app.url(path)).send().await.unwrap();
         let h = response.headers();
         let csp = h["content-security-policy"].to_str().unwrap();
@@ -89,11 +80,7 @@ async fn a_client_cannot_choose_its_request_id() {
 
 async fn error_body(response: reqwest::Response) -> (u16, String) {
     let status = response.status().as_u16();
-    assert_eq!(
-        response.headers()["content-type"],
-        "application/json",
-        "status {status}"
-    );
+    assert_eq!(response.headers()["content-type"], "application/json", "status {status}");
     let body: serde_json::Value = response.json().await.unwrap();
     let code = body["error"]["code"].as_str().unwrap().to_owned();
     assert!(!body["error"]["message"].as_str().unwrap().is_empty());
@@ -110,21 +97,11 @@ async fn errors_have_the_json_shape_and_the_right_status() {
 
     let wrong_method = c.delete(app.url("/healthz")).send().await.unwrap();
     assert!(wrong_method.headers().contains_key("allow"));
-    assert_eq!(
-        error_body(wrong_method).await,
-        (405, "method_not_allowed".into())
-    );
+    assert_eq!(error_body(wrong_method).await, (405, "method_not_allowed".into()));
 
-    let too_large = c
-        .post(app.url("/healthz"))
-        .body(vec![b'x'; 2 * 1024 * 1024])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        error_body(too_large).await,
-        (413, "payload_too_large".into())
-    );
+    let too_large =
+        c.post(app.url("/healthz")).body(vec![b'x'; 2 * 1024 * 1024]).send().await.unwrap();
+    assert_eq!(error_body(too_large).await, (413, "payload_too_large".into()));
     app.stop().await.unwrap();
 }
 
@@ -134,11 +111,11 @@ async fn metrics_count_requests_by_route_template() {
     for _ in 0..3 {
         app.client.get(app.url("/readyz")).send().await.unwrap();
     }
-    app.client
-        .get(app.url("/api/v1/jobs/secret-looking-id"))
-        .send()
-        .await
-        .unwrap();
+    app.client.get(app.url("/api/v1/jobs/secret-looking-id")).send().await.unwrap();
+    for made_up in ["FOO1", "FOO2"] {
+        let method = reqwest::Method::from_bytes(made_up.as_bytes()).unwrap();
+        app.client.request(method, app.url("/healthz")).send().await.unwrap();
+    }
     let response = app.client.get(app.url("/metrics")).send().await.unwrap();
     assert_eq!(response.status(), 200);
     assert!(
@@ -152,23 +129,25 @@ async fn metrics_count_requests_by_route_template() {
         text.contains(r#"petal_http_requests_total{method="GET",route="/readyz",status="200"} 3"#),
         "{text}"
     );
-    assert!(
-        text.contains("petal_http_request_duration_seconds_bucket"),
-        "{text}"
-    );
+    assert!(text.contains("petal_http_request_duration_seconds_bucket"), "{text}");
     // Unmatched paths are not echoed into labels.
     assert!(!text.contains("secret-looking-id"), "{text}");
     assert!(text.contains(r#"route="unmatched""#), "{text}");
+    // Made-up methods share one label instead of minting new series.
+    assert!(!text.contains("FOO1"), "{text}");
+    assert!(
+        text.contains(
+            r#"petal_http_requests_total{method="OTHER",route="/healthz",status="405"} 2"#
+        ),
+        "{text}"
+    );
     app.stop().await.unwrap();
 }
 
 #[tokio::test]
-async fn graceful_shutdown_finishes_cleanly() {
+async fn shutdown_ends_cleanly_and_stops_serving() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let base = app.base.clone();
     app.stop().await.unwrap();
-    assert!(
-        reqwest::get(format!("{base}/healthz")).await.is_err(),
-        "still serving after shutdown"
-    );
+    assert!(reqwest::get(format!("{base}/healthz")).await.is_err(), "still serving after shutdown");
 }

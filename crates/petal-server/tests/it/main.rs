@@ -2,11 +2,13 @@
 //! talks HTTP, or runs the real `petal` binary, against SQLite and (when
 //! `PETAL_TEST_DATABASE_URL` is set) PostgreSQL.
 
+// Tests may unwrap, and act as the operator (`OrgScope::for_operator`) to set up and inspect.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    clippy::disallowed_methods
 )]
 
 mod support;

@@ -18,46 +18,19 @@ const SPEC_PATHS: &[(&str, &str)] = &[
     ("POST", "/api/v1/auth/logout"),
     ("GET", "/api/v1/me"),
     ("GET", "/api/v1/me/sessions"),
-    (
-        "DELETE",
-        "/api/v1/me/sessions/00000000-0000-4000-8000-000000000000",
-    ),
+    ("DELETE", "/api/v1/me/sessions/00000000-0000-4000-8000-000000000000"),
     ("GET", "/api/v1/users"),
     ("POST", "/api/v1/invites"),
-    (
-        "PATCH",
-        "/api/v1/users/00000000-0000-4000-8000-000000000000",
-    ),
-    (
-        "POST",
-        "/api/v1/users/00000000-0000-4000-8000-000000000000/mfa/reset",
-    ),
+    ("PATCH", "/api/v1/users/00000000-0000-4000-8000-000000000000"),
+    ("POST", "/api/v1/users/00000000-0000-4000-8000-000000000000/mfa/reset"),
     ("GET", "/api/v1/jobs"),
     ("GET", "/api/v1/jobs/00000000-0000-4000-8000-000000000000"),
-    (
-        "POST",
-        "/api/v1/jobs/00000000-0000-4000-8000-000000000000/documents",
-    ),
-    (
-        "GET",
-        "/api/v1/documents/00000000-0000-4000-8000-000000000000",
-    ),
-    (
-        "POST",
-        "/api/v1/documents/00000000-0000-4000-8000-000000000000/url",
-    ),
-    (
-        "GET",
-        "/api/v1/jobs/00000000-0000-4000-8000-000000000000/results",
-    ),
-    (
-        "POST",
-        "/api/v1/jobs/00000000-0000-4000-8000-000000000000/rescreen",
-    ),
-    (
-        "PUT",
-        "/api/v1/documents/00000000-0000-4000-8000-000000000000/decision",
-    ),
+    ("POST", "/api/v1/jobs/00000000-0000-4000-8000-000000000000/documents"),
+    ("GET", "/api/v1/documents/00000000-0000-4000-8000-000000000000"),
+    ("POST", "/api/v1/documents/00000000-0000-4000-8000-000000000000/url"),
+    ("GET", "/api/v1/jobs/00000000-0000-4000-8000-000000000000/results"),
+    ("POST", "/api/v1/jobs/00000000-0000-4000-8000-000000000000/rescreen"),
+    ("PUT", "/api/v1/documents/00000000-0000-4000-8000-000000000000/decision"),
     ("GET", "/api/v1/audit"),
     ("GET", "/api/v1/audit/export"),
     ("GET", "/api/v1/audit/verify"),
@@ -65,10 +38,7 @@ const SPEC_PATHS: &[(&str, &str)] = &[
     ("GET", "/api/v1/security/alerts"),
     ("GET", "/api/v1/org/settings"),
     ("POST", "/api/v1/org/export"),
-    (
-        "GET",
-        "/api/v1/exports/00000000-0000-4000-8000-000000000000",
-    ),
+    ("GET", "/api/v1/exports/00000000-0000-4000-8000-000000000000"),
     ("POST", "/api/v1/candidates/erase"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
@@ -77,12 +47,7 @@ const SPEC_PATHS: &[(&str, &str)] = &[
 ];
 
 async fn document(app: &TestApp) -> serde_json::Value {
-    let response = app
-        .client
-        .get(app.url("/api/openapi.json"))
-        .send()
-        .await
-        .unwrap();
+    let response = app.client.get(app.url("/api/openapi.json")).send().await.unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "application/json");
     response.json().await.unwrap()
@@ -120,10 +85,7 @@ async fn the_document_is_openapi_3_with_a_response_for_every_operation() {
                 ["get", "post", "put", "patch", "delete"].contains(&method.as_str()),
                 "{method} {path}"
             );
-            assert!(
-                !op["responses"].as_object().unwrap().is_empty(),
-                "{method} {path}"
-            );
+            assert!(!op["responses"].as_object().unwrap().is_empty(), "{method} {path}");
         }
     }
     app.stop().await.unwrap();
@@ -143,23 +105,15 @@ async fn the_document_lists_exactly_the_routes_served() {
         let status = response.status().as_u16();
         let body = response.text().await.unwrap();
         let unrouted = status == 405 || (status == 404 && body.contains("\"route_not_found\""));
-        assert!(
-            !unrouted,
-            "{method} {template} is documented but not served ({status})"
-        );
+        assert!(!unrouted, "{method} {template} is documented but not served ({status})");
     }
 
     // Everything served among the SPEC's paths is documented.
     for (method, path) in SPEC_PATHS {
-        let is_documented = documented
-            .iter()
-            .any(|(m, t)| m == method && template_matches(t, path));
-        let response = app
-            .client
-            .request(method.parse().unwrap(), app.url(path))
-            .send()
-            .await
-            .unwrap();
+        let is_documented =
+            documented.iter().any(|(m, t)| m == method && template_matches(t, path));
+        let response =
+            app.client.request(method.parse().unwrap(), app.url(path)).send().await.unwrap();
         let status = response.status().as_u16();
         let body = response.text().await.unwrap();
         let unrouted = status == 405 || (status == 404 && body.contains("\"route_not_found\""));

@@ -7,14 +7,7 @@ async fn creates_an_org_with_an_admin_invite(backend: Backend) {
     let db = TestDb::new(backend).await;
     let out = petal(
         &db,
-        &[
-            "org",
-            "create",
-            "--name",
-            "  Acme LLP ",
-            "--admin-email",
-            "A.Admin@Acme.TEST",
-        ],
+        &["org", "create", "--name", "  Acme LLP ", "--admin-email", "A.Admin@Acme.TEST"],
     );
     let created = json_stdout(&out);
 
@@ -82,22 +75,10 @@ async fn bad_input_creates_nothing(backend: Backend) {
     let db = TestDb::new(backend).await;
     assert!(petal(&db, &["migrate"]).status.success());
     let cases: [(&[&str], &str); 4] = [
-        (
-            &["--name", "", "--admin-email", "a@acme.test"],
-            "organisation name is empty",
-        ),
-        (
-            &["--name", "   ", "--admin-email", "a@acme.test"],
-            "organisation name is empty",
-        ),
-        (
-            &["--name", "Acme", "--admin-email", "not-an-email"],
-            "not of the form",
-        ),
-        (
-            &["--name", "Acme", "--admin-email", ""],
-            "email address is empty",
-        ),
+        (&["--name", "", "--admin-email", "a@acme.test"], "organisation name is empty"),
+        (&["--name", "   ", "--admin-email", "a@acme.test"], "organisation name is empty"),
+        (&["--name", "Acme", "--admin-email", "not-an-email"], "not of the form"),
+        (&["--name", "Acme", "--admin-email", ""], "email address is empty"),
     ];
     for (args, message) in cases {
         let mut full = vec!["org", "create"];
@@ -109,11 +90,7 @@ async fn bad_input_creates_nothing(backend: Backend) {
         assert!(out.stdout.is_empty());
     }
     for table in ["organisations", "invites", "audit_events", "audit_heads"] {
-        assert_eq!(
-            db.count(&format!("SELECT COUNT(*) FROM {table}")).await,
-            0,
-            "{table}"
-        );
+        assert_eq!(db.count(&format!("SELECT COUNT(*) FROM {table}")).await, 0, "{table}");
     }
 }
 on_both_backends!(bad_input_creates_nothing);

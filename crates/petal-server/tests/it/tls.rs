@@ -29,8 +29,7 @@ async fn get_healthz(app: &TestApp, connector: &TlsConnector) -> std::io::Result
     let tcp = TcpStream::connect(app.addr).await?;
     let name = ServerName::try_from("localhost").unwrap();
     let mut tls = connector.connect(name, tcp).await?;
-    tls.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-        .await?;
+    tls.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await?;
     let mut response = String::new();
     tls.read_to_string(&mut response).await?;
     Ok(response)
@@ -66,16 +65,9 @@ async fn only_tls_1_3_is_spoken() {
     }
     let response = served.expect("TLS 1.3 client was never served");
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-    assert!(
-        response
-            .to_lowercase()
-            .contains("strict-transport-security: max-age="),
-        "{response}"
-    );
+    assert!(response.to_lowercase().contains("strict-transport-security: max-age="), "{response}");
 
-    let refused = get_healthz(&app, &tls12)
-        .await
-        .expect_err("TLS 1.2 must be refused");
+    let refused = get_healthz(&app, &tls12).await.expect_err("TLS 1.2 must be refused");
     let message = refused.to_string();
     assert!(
         message.contains("ProtocolVersion") || message.contains("protocol version"),

@@ -34,13 +34,13 @@ CREATE INDEX invites_org ON invites (org_id);
 -- update this row first, which serialises appends per organisation.
 CREATE TABLE audit_heads (
     org_id      uuid PRIMARY KEY REFERENCES organisations (id),
-    seq         bigint NOT NULL,
+    seq         bigint NOT NULL CHECK (seq >= 0),
     hash        bytea NOT NULL
 );
 
 CREATE TABLE audit_events (
     org_id      uuid NOT NULL REFERENCES organisations (id),
-    seq         bigint NOT NULL,
+    seq         bigint NOT NULL CHECK (seq >= 1),
     id          uuid NOT NULL UNIQUE,
     occurred_at timestamptz NOT NULL,
     actor_kind  text NOT NULL,
@@ -70,3 +70,22 @@ CREATE TRIGGER audit_events_no_update_or_delete BEFORE UPDATE OR DELETE ON audit
     FOR EACH ROW EXECUTE FUNCTION audit_events_refuse_change();
 CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
     FOR EACH STATEMENT EXECUTE FUNCTION audit_events_refuse_change();
+
+-- A head only moves forward, one event at a time, and is never removed.
+CREATE FUNCTION audit_heads_forward_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'UPDATE' THEN
+        RAISE EXCEPTION 'audit heads only move forward';
+    END IF;
+    IF NEW.org_id <> OLD.org_id OR NEW.seq NOT IN (OLD.seq, OLD.seq + 1) THEN
+        RAISE EXCEPTION 'audit heads only move forward';
+    END IF;
+
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER audit_heads_forward_only BEFORE UPDATE OR DELETE ON audit_heads
+    FOR EACH ROW EXECUTE FUNCTION audit_heads_forward_only();
+CREATE TRIGGER audit_heads_no_truncate BEFORE TRUNCATE ON audit_heads
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_heads_forward_only();
+

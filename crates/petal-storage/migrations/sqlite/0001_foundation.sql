@@ -34,13 +34,13 @@ CREATE INDEX invites_org ON invites (org_id);
 -- The head of each organisation's chain: the last sequence number and hash appended.
 CREATE TABLE audit_heads (
     org_id      BLOB PRIMARY KEY NOT NULL REFERENCES organisations (id),
-    seq         INTEGER NOT NULL,
+    seq         INTEGER NOT NULL CHECK (seq >= 0),
     hash        BLOB NOT NULL
 );
 
 CREATE TABLE audit_events (
     org_id      BLOB NOT NULL REFERENCES organisations (id),
-    seq         INTEGER NOT NULL,
+    seq         INTEGER NOT NULL CHECK (seq >= 1),
     id          BLOB NOT NULL UNIQUE,
     occurred_at TEXT NOT NULL,
     actor_kind  TEXT NOT NULL,
@@ -69,3 +69,15 @@ CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
 BEGIN
     SELECT RAISE(ABORT, 'audit events are append-only');
 END;
+
+-- A head only moves forward, one event at a time, and is never removed.
+CREATE TRIGGER audit_heads_forward_only BEFORE UPDATE ON audit_heads
+WHEN NEW.org_id IS NOT OLD.org_id OR NEW.seq NOT IN (OLD.seq, OLD.seq + 1)
+BEGIN
+    SELECT RAISE(ABORT, 'audit heads only move forward');
+END;
+CREATE TRIGGER audit_heads_no_delete BEFORE DELETE ON audit_heads
+BEGIN
+    SELECT RAISE(ABORT, 'audit heads only move forward');
+END;
+

@@ -15,9 +15,13 @@ pub enum Backend {
 }
 
 impl Backend {
-    /// Whether PostgreSQL tests run; says so once per test when they do not.
+    /// Whether PostgreSQL tests run; says so once per test when they do not. CI sets
+    /// `PETAL_TEST_REQUIRE_POSTGRES`, which turns a missing URL into a failure.
     pub fn postgres_enabled() -> bool {
         let enabled = std::env::var("PETAL_TEST_DATABASE_URL").is_ok();
+        if !enabled && std::env::var("PETAL_TEST_REQUIRE_POSTGRES").is_ok() {
+            panic!("PETAL_TEST_REQUIRE_POSTGRES is set but PETAL_TEST_DATABASE_URL is not");
+        }
         if !enabled {
             eprintln!("SKIPPED on PostgreSQL: PETAL_TEST_DATABASE_URL is not set");
         }
@@ -43,33 +47,18 @@ impl TestDb {
         match backend {
             Backend::Sqlite => {
                 let url = format!("sqlite://{}", data_dir.path().join("petal.db").display());
-                TestDb {
-                    backend,
-                    url,
-                    data_dir,
-                    schema: None,
-                }
+                TestDb { backend, url, data_dir, schema: None }
             }
             Backend::Postgres => {
                 let admin_url = std::env::var("PETAL_TEST_DATABASE_URL").unwrap();
                 let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
                 let admin = Database::connect(&admin_url).await.unwrap();
-                let Database::Postgres(pool) = &admin else {
-                    panic!("not a PostgreSQL URL")
-                };
-                sqlx::query(&format!("CREATE SCHEMA {schema}"))
-                    .execute(pool)
-                    .await
-                    .unwrap();
+                let Database::Postgres(pool) = &admin else { panic!("not a PostgreSQL URL") };
+                sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(pool).await.unwrap();
                 admin.close().await;
                 let separator = if admin_url.contains('?') { '&' } else { '?' };
                 let url = format!("{admin_url}{separator}options=-c%20search_path%3D{schema}");
-                TestDb {
-                    backend,
-                    url,
-                    data_dir,
-                    schema: Some((admin_url, schema)),
-                }
+                TestDb { backend, url, data_dir, schema: Some((admin_url, schema)) }
             }
         }
     }
@@ -77,10 +66,7 @@ impl TestDb {
     /// The `PETAL_*` environment that points Petal at this database and data directory.
     pub fn env(&self) -> HashMap<String, String> {
         HashMap::from([
-            (
-                "PETAL_DATA_DIR".to_owned(),
-                self.data_dir.path().display().to_string(),
-            ),
+            ("PETAL_DATA_DIR".to_owned(), self.data_dir.path().display().to_string()),
             ("PETAL_DATABASE_URL".to_owned(), self.url.clone()),
         ])
     }
@@ -113,9 +99,7 @@ impl TestDb {
             Database::Postgres(pool) => sqlx::raw_sql(sql).execute(pool).await.map(|_| ()),
         };
         db.close().await;
-        result
-            .expect_err("statement should have been refused")
-            .to_string()
+        result.expect_err("statement should have been refused").to_string()
     }
 
     /// A single integer answered by `sql`.
@@ -137,14 +121,11 @@ impl Drop for TestDb {
         };
         // Drop runs outside async context: use a short-lived runtime on its own thread.
         let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             runtime.block_on(async {
                 if let Ok(Database::Postgres(pool)) = Database::connect(&admin_url).await {
-                    let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-                        .execute(&pool)
-                        .await;
+                    let _ =
+                        sqlx::query(&format!("DROP SCHEMA {schema} CASCADE")).execute(&pool).await;
                     pool.close().await;
                 }
             });

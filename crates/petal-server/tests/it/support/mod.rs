@@ -72,11 +72,7 @@ impl TestApp {
             })
             .await
         });
-        let scheme = if env.contains_key("PETAL_TLS_CERT") {
-            "https"
-        } else {
-            "http"
-        };
+        let scheme = if env.contains_key("PETAL_TLS_CERT") { "https" } else { "http" };
         let app = TestApp {
             base: format!("{scheme}://{addr}"),
             addr,
@@ -132,12 +128,7 @@ pub fn petal_with_env(env: &HashMap<String, String>, args: &[&str]) -> Output {
     for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("PETAL_")) {
         command.env_remove(key);
     }
-    command
-        .envs(env)
-        .env("RUST_LOG", "warn")
-        .args(args)
-        .output()
-        .unwrap()
+    command.envs(env).env("RUST_LOG", "warn").args(args).output().unwrap()
 }
 
 /// Standard output of a finished command as JSON, failing with its standard error if it
