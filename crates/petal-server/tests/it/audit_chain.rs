@@ -1,11 +1,11 @@
 //! The audit hash chain: appended in the action's transaction, append-only in the database,
 //! and `petal audit verify` names the first altered, deleted, inserted or reordered event.
 
-use crate::support::{Backend, TestDb, json_stdout, on_both_backends, petal};
+use crate::support::{Backend, TestDb, json_stdout, on_both_backends, petal, with_pool};
 use petal_domain::audit::chain::{ChainEntry, ChainHash};
 use petal_domain::audit::{AuditAction, AuditContext, AuditEvent, Detail, Target};
 use petal_domain::{Clock, OrgId, SystemClock};
-use petal_storage::{Database, OrgScope, audit};
+use petal_storage::{OrgScope, audit};
 
 /// A database with one organisation whose chain holds six events: two from `org create`
 /// and four appended by the system, with several detail keys (which PostgreSQL's `jsonb`
@@ -244,44 +244,24 @@ async fn an_inserted_event_is_caught(backend: Backend) {
     let insert = "INSERT INTO audit_events (org_id, seq, id, occurred_at, actor_kind, action, outcome, \
                   details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
     let head_sql = "SELECT hash FROM audit_heads";
-    match &conn {
-        Database::Sqlite(pool) => {
-            let head: Vec<u8> = sqlx::query_scalar(head_sql).fetch_one(pool).await.unwrap();
-            let prev = ChainHash::from_slice(&head).unwrap();
-            sqlx::query(insert)
-                .bind(forged.org_id)
-                .bind(forged.seq)
-                .bind(forged.id)
-                .bind(forged.occurred_at)
-                .bind(&forged.actor_kind)
-                .bind(&forged.action)
-                .bind(&forged.outcome)
-                .bind(sqlx::types::Json(&forged.details))
-                .bind(head.clone())
-                .bind(forged.hash_after(&prev).as_bytes().to_vec())
-                .execute(pool)
-                .await
-                .unwrap();
-        }
-        Database::Postgres(pool) => {
-            let head: Vec<u8> = sqlx::query_scalar(head_sql).fetch_one(pool).await.unwrap();
-            let prev = ChainHash::from_slice(&head).unwrap();
-            sqlx::query(insert)
-                .bind(forged.org_id)
-                .bind(forged.seq)
-                .bind(forged.id)
-                .bind(forged.occurred_at)
-                .bind(&forged.actor_kind)
-                .bind(&forged.action)
-                .bind(&forged.outcome)
-                .bind(sqlx::types::Json(&forged.details))
-                .bind(head.clone())
-                .bind(forged.hash_after(&prev).as_bytes().to_vec())
-                .execute(pool)
-                .await
-                .unwrap();
-        }
-    }
+    with_pool!(&conn, |pool| {
+        let head: Vec<u8> = sqlx::query_scalar(head_sql).fetch_one(pool).await.unwrap();
+        let prev = ChainHash::from_slice(&head).unwrap();
+        sqlx::query(insert)
+            .bind(forged.org_id)
+            .bind(forged.seq)
+            .bind(forged.id)
+            .bind(forged.occurred_at)
+            .bind(&forged.actor_kind)
+            .bind(&forged.action)
+            .bind(&forged.outcome)
+            .bind(sqlx::types::Json(&forged.details))
+            .bind(head.clone())
+            .bind(forged.hash_after(&prev).as_bytes().to_vec())
+            .execute(pool)
+            .await
+            .unwrap();
+    });
     conn.close().await;
     let bad = verify(&db, org_id);
     assert_eq!(

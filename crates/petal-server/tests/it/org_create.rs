@@ -1,6 +1,7 @@
 //! `petal org create`: an organisation, a pending Admin invite, and both audited.
 
-use crate::support::{Backend, TestDb, json_stdout, on_both_backends, petal};
+use crate::support::{Backend, TestDb, json_stdout, on_both_backends, petal, with_pool};
+use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 async fn creates_an_org_with_an_admin_invite(backend: Backend) {
@@ -17,36 +18,29 @@ async fn creates_an_org_with_an_admin_invite(backend: Backend) {
     assert!(token.chars().all(|c| c.is_ascii_hexdigit()));
     let url = created["invite_url"].as_str().unwrap();
     assert_eq!(url, format!("http://127.0.0.1:8080/invite#token={token}"));
-    let expires =
-        chrono::DateTime::parse_from_rfc3339(created["expires_at"].as_str().unwrap()).unwrap();
+    let expires = DateTime::parse_from_rfc3339(created["expires_at"].as_str().unwrap()).unwrap();
     // The token is printed once on stdout and nowhere else.
     assert!(!String::from_utf8_lossy(&out.stderr).contains(token));
 
     let conn = db.connect().await;
-    let (name, invite_email, role, hash, created_at, expires_at) = match &conn {
-        petal_storage::Database::Sqlite(pool) => {
-            let (name,): (String,) = sqlx::query_as("SELECT name FROM organisations WHERE id = $1")
+    type Invite = (String, String, Vec<u8>, DateTime<Utc>, DateTime<Utc>);
+    let (name, (invite_email, role, hash, created_at, expires_at)): (String, Invite) =
+        with_pool!(&conn, |pool| {
+            let name = sqlx::query_scalar("SELECT name FROM organisations WHERE id = $1")
                 .bind(org_id)
                 .fetch_one(pool)
                 .await
                 .unwrap();
-            let row: (String, String, Vec<u8>, chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) =
-                sqlx::query_as("SELECT email, role, token_hash, created_at, expires_at FROM invites WHERE org_id = $1")
-                    .bind(org_id).fetch_one(pool).await.unwrap();
-            (name, row.0, row.1, row.2, row.3, row.4)
-        }
-        petal_storage::Database::Postgres(pool) => {
-            let (name,): (String,) = sqlx::query_as("SELECT name FROM organisations WHERE id = $1")
-                .bind(org_id)
-                .fetch_one(pool)
-                .await
-                .unwrap();
-            let row: (String, String, Vec<u8>, chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) =
-                sqlx::query_as("SELECT email, role, token_hash, created_at, expires_at FROM invites WHERE org_id = $1")
-                    .bind(org_id).fetch_one(pool).await.unwrap();
-            (name, row.0, row.1, row.2, row.3, row.4)
-        }
-    };
+            let invite = sqlx::query_as(
+                "SELECT email, role, token_hash, created_at, expires_at FROM invites \
+                 WHERE org_id = $1",
+            )
+            .bind(org_id)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+            (name, invite)
+        });
     conn.close().await;
     assert_eq!(name, "Acme LLP");
     assert_eq!(invite_email, "a.admin@acme.test");

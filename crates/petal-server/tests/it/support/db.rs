@@ -1,6 +1,7 @@
 //! A fresh database per test: a SQLite file in a temporary data directory, or a new
 //! PostgreSQL schema (dropped afterwards) reached through `search_path`.
 
+use super::with_pool;
 use petal_storage::Database;
 use std::collections::HashMap;
 use tempfile::TempDir;
@@ -80,24 +81,14 @@ impl TestDb {
     /// Runs raw SQL statements (no parameters) directly on the database.
     pub async fn exec(&self, sql: &str) {
         let db = self.connect().await;
-        match &db {
-            Database::Sqlite(pool) => {
-                sqlx::raw_sql(sql).execute(pool).await.unwrap();
-            }
-            Database::Postgres(pool) => {
-                sqlx::raw_sql(sql).execute(pool).await.unwrap();
-            }
-        }
+        with_pool!(&db, |pool| sqlx::raw_sql(sql).execute(pool).await.map(|_| ())).unwrap();
         db.close().await;
     }
 
     /// Runs raw SQL and returns the error the database gave, failing if it succeeded.
     pub async fn exec_err(&self, sql: &str) -> String {
         let db = self.connect().await;
-        let result = match &db {
-            Database::Sqlite(pool) => sqlx::raw_sql(sql).execute(pool).await.map(|_| ()),
-            Database::Postgres(pool) => sqlx::raw_sql(sql).execute(pool).await.map(|_| ()),
-        };
+        let result = with_pool!(&db, |pool| sqlx::raw_sql(sql).execute(pool).await.map(|_| ()));
         db.close().await;
         result.expect_err("statement should have been refused").to_string()
     }
@@ -105,10 +96,7 @@ impl TestDb {
     /// A single integer answered by `sql`.
     pub async fn count(&self, sql: &str) -> i64 {
         let db = self.connect().await;
-        let n = match &db {
-            Database::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
-            Database::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
-        };
+        let n = with_pool!(&db, |pool| sqlx::query_scalar(sql).fetch_one(pool).await).unwrap();
         db.close().await;
         n
     }

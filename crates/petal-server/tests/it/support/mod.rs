@@ -33,6 +33,18 @@ macro_rules! on_both_backends {
 }
 pub(crate) use on_both_backends;
 
+/// Runs `$body` with `$pool` bound to the test connection's pool, whichever the backend: the
+/// body is written once and compiled for both (as `on_conn!` does inside the storage crate).
+macro_rules! with_pool {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db {
+            petal_storage::Database::Sqlite($pool) => $body,
+            petal_storage::Database::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use with_pool;
+
 /// A running server and everything it was started with.
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`.
