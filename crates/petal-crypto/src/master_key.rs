@@ -96,6 +96,11 @@ impl MasterKey {
         Ok(Self { bytes })
     }
 
+    /// The raw key, for derivation inside this crate only.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        self.bytes.as_slice()
+    }
+
     /// A short public fingerprint of the key (16 hex characters), safe to log and to store
     /// beside data the key protects, so that rotation can tell key versions apart.
     pub fn key_id(&self) -> String {

@@ -66,6 +66,10 @@ define_id!(
     /// Identifies one audit event.
     AuditEventId
 );
+define_id!(
+    /// Identifies a signed-in session.
+    SessionId
+);
 
 #[cfg(test)]
 mod tests {

@@ -15,6 +15,8 @@ pub struct Resources {
     pub db: Database,
     /// The object store.
     pub objects: ObjectStorage,
+    /// The master key, from which session, TOTP and code keys are derived.
+    pub master_key: MasterKey,
 }
 
 impl Resources {
@@ -39,7 +41,7 @@ impl Resources {
         let objects = ObjectStorage::open(&config.storage_url)?;
         objects.write_marker().await.context("the object store does not accept writes")?;
         let db = open_database(config, Opening::CreateAndMigrate).await?;
-        Ok(Self { db, objects })
+        Ok(Self { db, objects, master_key: key })
     }
 }
 

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 use url::Url;
 
 /// The settings Petal runs with.
@@ -29,13 +30,17 @@ pub struct Config {
     pub master_key_generated_if_missing: bool,
     /// Certificate and key for TLS; `None` serves plain HTTP.
     pub tls: Option<TlsFiles>,
+    /// A session ends after this long without a person's request.
+    pub session_idle_timeout: Duration,
+    /// A session ends this long after login, whatever happens.
+    pub session_max_age: Duration,
     /// `PETAL_*` variables that are set but mean nothing to this version (likely typos); the
     /// caller warns about them once logging is up.
     pub unknown_variables: Vec<String>,
 }
 
 /// Every `PETAL_*` variable this version reads. `PETAL_TEST_*` variables belong to the tests.
-const KNOWN_VARIABLES: [&str; 8] = [
+const KNOWN_VARIABLES: [&str; 10] = [
     "PETAL_DATA_DIR",
     "PETAL_LISTEN",
     "PETAL_PUBLIC_URL",
@@ -44,6 +49,8 @@ const KNOWN_VARIABLES: [&str; 8] = [
     "PETAL_MASTER_KEY_FILE",
     "PETAL_TLS_CERT",
     "PETAL_TLS_KEY",
+    "PETAL_SESSION_IDLE_TIMEOUT",
+    "PETAL_SESSION_MAX_AGE",
 ];
 
 /// PEM files for TLS.
@@ -107,6 +114,8 @@ struct FileSettings {
     master_key_file: Option<String>,
     tls_cert: Option<String>,
     tls_key: Option<String>,
+    session_idle_timeout: Option<String>,
+    session_max_age: Option<String>,
 }
 
 /// Looks a setting up in the environment first, then in the file, and remembers which, so an
@@ -226,6 +235,20 @@ impl Config {
                 None => (data_dir.join("master.key"), true),
             };
 
+        let session_idle_timeout = duration(
+            src.get("session_idle_timeout", &src.file.session_idle_timeout),
+            Duration::from_secs(30 * 60),
+        )?;
+        let session_max_age = duration(
+            src.get("session_max_age", &src.file.session_max_age),
+            Duration::from_secs(12 * 3600),
+        )?;
+        if session_idle_timeout > session_max_age {
+            return Err(ConfigError(
+                "PETAL_SESSION_IDLE_TIMEOUT must not exceed PETAL_SESSION_MAX_AGE".to_owned(),
+            ));
+        }
+
         Ok(Config {
             data_dir,
             listen,
@@ -235,6 +258,8 @@ impl Config {
             master_key_file,
             master_key_generated_if_missing,
             tls,
+            session_idle_timeout,
+            session_max_age,
             unknown_variables: unknown_variables(env),
         })
     }
@@ -250,6 +275,17 @@ fn unknown_variables(env: &HashMap<String, String>) -> Vec<String> {
         .collect();
     unknown.sort();
     unknown
+}
+
+/// A positive duration written like `30m`, `4s`, `12h`, `7y`, or `default` when unset.
+fn duration(setting: Option<(String, String)>, default: Duration) -> Result<Duration, ConfigError> {
+    let Some((name, value)) = setting else { return Ok(default) };
+    match humantime::parse_duration(value.trim()) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        _ => Err(ConfigError(format!(
+            "{name}: {value:?} is not a positive duration such as 30m, 4s or 12h"
+        ))),
+    }
 }
 
 /// `path` made absolute against the current directory.
@@ -292,6 +328,28 @@ mod tests {
         assert!(config.master_key_file.ends_with("petal-data/master.key"));
         assert!(config.master_key_generated_if_missing);
         assert!(config.tls.is_none());
+        assert_eq!(config.session_idle_timeout, Duration::from_secs(1800));
+        assert_eq!(config.session_max_age, Duration::from_secs(12 * 3600));
+    }
+
+    #[test]
+    fn session_durations_accept_short_forms_and_refuse_nonsense() {
+        let config = Config::from_sources(
+            None,
+            &env(&[("PETAL_SESSION_IDLE_TIMEOUT", "3s"), ("PETAL_SESSION_MAX_AGE", "1h")]),
+        )
+        .unwrap();
+        assert_eq!(config.session_idle_timeout, Duration::from_secs(3));
+        for bad in ["0s", "soon", "-5m"] {
+            let err = Config::from_sources(None, &env(&[("PETAL_SESSION_IDLE_TIMEOUT", bad)]))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("PETAL_SESSION_IDLE_TIMEOUT"), "{bad}: {err}");
+        }
+        let err = Config::from_sources(None, &env(&[("PETAL_SESSION_IDLE_TIMEOUT", "13h")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("must not exceed"), "{err}");
     }
 
     #[test]

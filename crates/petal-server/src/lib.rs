@@ -4,9 +4,11 @@
 //! the integration tests can start the real server in-process.
 
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod invitations;
 pub mod logging;
 pub mod org_setup;
 pub mod server;

@@ -1,6 +1,7 @@
 //! Serving the router on a listener, with TLS 1.3 when configured, until a shutdown signal.
 
 use crate::app::Resources;
+use crate::auth::Auth;
 use crate::config::{Config, TlsFiles};
 use crate::http::{self, AppState, HttpMetrics};
 use anyhow::Context;
@@ -8,6 +9,7 @@ use axum::Router;
 use axum_server::Handle;
 use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
 use hyper_util::rt::TokioTimer;
+use petal_domain::{Clock, SystemClock};
 use rustls::ServerConfig;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -33,12 +35,32 @@ pub async fn run(
     listener: std::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    run_with_clock(config, listener, shutdown, Arc::new(SystemClock)).await
+}
+
+/// [`run`] with the clock that every decision about time reads (tests move it by hand).
+pub async fn run_with_clock(
+    config: &Config,
+    listener: std::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<()> {
     let resources = Resources::open(config).await?;
     let tls = config.tls.as_ref().map(tls_config).transpose()?;
+    let auth = Auth::new(
+        &resources.master_key,
+        config.session_idle_timeout,
+        config.session_max_age,
+        tls.is_some(),
+    )
+    .await?;
     let state = AppState {
         db: resources.db.clone(),
         objects: resources.objects,
         metrics: Arc::new(HttpMetrics::default()),
+        auth: Arc::new(auth),
+        clock,
+        public_url: config.public_url.clone(),
     };
     let app = http::router(state, tls.is_some())?;
     tracing::info!(

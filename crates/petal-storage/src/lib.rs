@@ -5,7 +5,7 @@
 //!   [`on_conn!`]; each backend keeps its native types (uuid, timestamps, jsonb).
 //! * [`OrgScope`]: the proof that the caller is entitled to one organisation's data, required
 //!   by every repository function on organisation data.
-//! * Repositories: [`orgs`], [`invites`], [`audit`].
+//! * Repositories: [`orgs`], [`invites`], [`users`], [`sessions`], [`audit`].
 //! * [`objects`]: the object store for documents.
 
 mod db;
@@ -16,6 +16,8 @@ pub mod audit;
 pub mod invites;
 pub mod objects;
 pub mod orgs;
+pub mod sessions;
+pub mod users;
 
 pub use db::{Backend, Database, ScopedTx, Tx};
 pub use error::StorageError;

@@ -36,6 +36,12 @@ impl ApiError {
         Self { status, code, message: message.into() }
     }
 
+    /// 404: also the answer for another organisation's ids, which behave exactly like ids
+    /// that do not exist.
+    pub fn not_found() -> Self {
+        Self::for_status(StatusCode::NOT_FOUND)
+    }
+
     /// 404 for a path no route serves (distinct from a missing resource, for clients and
     /// for the test that compares the router with the OpenAPI document).
     pub fn route_not_found() -> Self {
@@ -67,6 +73,18 @@ impl ApiError {
             _ => ("error", "The request failed."),
         };
         Self::new(status, code, message)
+    }
+}
+
+impl From<petal_storage::StorageError> for ApiError {
+    fn from(error: petal_storage::StorageError) -> Self {
+        ApiError::internal(&error)
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(error: anyhow::Error) -> Self {
+        ApiError::internal(&format!("{error:#}"))
     }
 }
 

@@ -4,10 +4,14 @@
 //! and to the OpenAPI document at once, so the document cannot omit a served route.
 
 mod error;
+mod login;
+mod me;
 mod observe;
 mod ops;
+mod session;
+mod users;
 
-pub use error::ApiError;
+pub use error::{ApiError, ErrorBody};
 pub use observe::{HttpMetrics, RequestId};
 
 use axum::Router;
@@ -39,6 +43,12 @@ pub struct AppState {
     pub objects: ObjectStorage,
     /// Request metrics.
     pub metrics: Arc<HttpMetrics>,
+    /// Authentication keys and session settings.
+    pub auth: Arc<crate::auth::Auth>,
+    /// The clock every decision about time reads.
+    pub clock: Arc<dyn petal_domain::Clock>,
+    /// Base of the links Petal hands out.
+    pub public_url: url::Url,
 }
 
 #[derive(OpenApi)]
@@ -48,7 +58,12 @@ pub struct AppState {
         description = "CV screening with evidence, encryption and a tamper-evident audit trail.",
         license(name = "Apache-2.0")
     ),
-    tags((name = "ops", description = "Liveness, readiness, metrics and this document"))
+    tags(
+        (name = "ops", description = "Liveness, readiness, metrics and this document"),
+        (name = "auth", description = "Signing in: password, second factor, session"),
+        (name = "me", description = "The signed-in user's own account"),
+        (name = "users", description = "Invitations and user administration (Admins)")
+    )
 )]
 struct ApiDoc;
 
@@ -59,6 +74,21 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))
         .routes(routes!(ops::openapi))
+        .routes(routes!(users::accept))
+        .routes(routes!(users::invite))
+        .routes(routes!(users::list))
+        .routes(routes!(users::change_role, users::deactivate))
+        .routes(routes!(users::reset_mfa))
+        .routes(routes!(login::login))
+        .routes(routes!(login::totp_setup))
+        .routes(routes!(login::totp_activate))
+        .routes(routes!(login::mfa_verify))
+        .routes(routes!(login::reauth))
+        .routes(routes!(login::logout))
+        .routes(routes!(me::me))
+        .routes(routes!(me::my_sessions))
+        .routes(routes!(me::revoke_session))
+        .routes(routes!(me::change_password))
 }
 
 /// The OpenAPI document for every route [`router`] serves.

@@ -16,6 +16,7 @@ mod support;
 mod audit_chain;
 mod cli;
 mod http_edge;
+mod identity;
 mod openapi;
 mod org_create;
 mod tls;

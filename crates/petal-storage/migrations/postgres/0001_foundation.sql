@@ -13,7 +13,17 @@ CREATE TABLE users (
     name        text NOT NULL,
     role        text NOT NULL CHECK (role IN ('admin', 'reviewer', 'viewer')),
     status      text NOT NULL CHECK (status IN ('active', 'deactivated')),
-    created_at  timestamptz NOT NULL
+    created_at  timestamptz NOT NULL,
+    -- Argon2id PHC string.
+    password_hash   text NOT NULL,
+    -- TOTP secret sealed with a key derived from the master key (user id as associated data);
+    -- set at setup, enabled once a first code is verified.
+    totp_secret     bytea,
+    totp_enabled_at timestamptz,
+    -- The last accepted TOTP step: a code at or before it is refused (no replay).
+    totp_last_step  bigint,
+    failed_logins   bigint NOT NULL DEFAULT 0,
+    locked_until    timestamptz
 );
 CREATE INDEX users_org ON users (org_id);
 

@@ -14,7 +14,17 @@ CREATE TABLE users (
     name        TEXT NOT NULL,
     role        TEXT NOT NULL CHECK (role IN ('admin', 'reviewer', 'viewer')),
     status      TEXT NOT NULL CHECK (status IN ('active', 'deactivated')),
-    created_at  TEXT NOT NULL
+    created_at  TEXT NOT NULL,
+    -- Argon2id PHC string.
+    password_hash   TEXT NOT NULL,
+    -- TOTP secret sealed with a key derived from the master key (user id as associated data);
+    -- set at setup, enabled once a first code is verified.
+    totp_secret     BLOB,
+    totp_enabled_at TEXT,
+    -- The last accepted TOTP step: a code at or before it is refused (no replay).
+    totp_last_step  INTEGER,
+    failed_logins   INTEGER NOT NULL DEFAULT 0,
+    locked_until    TEXT
 );
 CREATE INDEX users_org ON users (org_id);
 

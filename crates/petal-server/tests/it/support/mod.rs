@@ -2,13 +2,17 @@
 //! in-process on port 0, and the real `petal` binary.
 
 mod db;
+mod identity;
 
 pub use db::{Backend, TestDb};
+pub use identity::{PASSWORD, SignedIn};
 
+use petal_domain::{Clock, FixedClock};
 use petal_server::config::Config;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::process::{Command, Output};
+use std::sync::Arc;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -55,6 +59,8 @@ pub struct TestApp {
     pub db: TestDb,
     /// A client for it.
     pub client: reqwest::Client,
+    /// The server's clock, which tests move by hand.
+    pub clock: Arc<FixedClock>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<anyhow::Result<()>>>,
 }
@@ -78,18 +84,21 @@ impl TestApp {
         }
         let config = Config::from_sources(None, &env).unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
+        let clock = Arc::new(FixedClock::new(chrono::Utc::now()));
+        let server_clock: Arc<dyn Clock> = clock.clone();
         let task = tokio::spawn(async move {
-            petal_server::server::run(&config, listener, async {
+            let shutdown = async {
                 let _ = stopped.await;
-            })
-            .await
+            };
+            petal_server::server::run_with_clock(&config, listener, shutdown, server_clock).await
         });
         let scheme = if env.contains_key("PETAL_TLS_CERT") { "https" } else { "http" };
         let app = TestApp {
             base: format!("{scheme}://{addr}"),
             addr,
             db,
-            client: reqwest::Client::new(),
+            client: reqwest::Client::builder().user_agent("petal-tests/1").build().unwrap(),
+            clock,
             stop: Some(stop),
             task: Some(task),
         };

@@ -1,0 +1,218 @@
+//! Keys derived from the master key, one per purpose, with HKDF-SHA256. Deriving (rather than
+//! storing) them means every replica holding the master key agrees on them, and rotating the
+//! master key rotates them all.
+
+use crate::MasterKey;
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use aws_lc_rs::hkdf::{HKDF_SHA256, KeyType, Salt};
+use aws_lc_rs::signature::KeyPair;
+use aws_lc_rs::{hmac, signature};
+use zeroize::Zeroizing;
+
+/// What a derived key is for; the label is bound into the derivation.
+#[derive(Debug, Clone, Copy)]
+pub enum Purpose {
+    /// Signing session tokens (Ed25519 seed).
+    SessionSigning,
+    /// Encrypting TOTP secrets at rest.
+    TotpSecrets,
+    /// Keyed hashes of backup codes and one-time codes.
+    CodeHashing,
+}
+
+impl Purpose {
+    fn label(self) -> &'static [u8] {
+        match self {
+            Purpose::SessionSigning => b"petal/v1/session-signing",
+            Purpose::TotpSecrets => b"petal/v1/totp-secrets",
+            Purpose::CodeHashing => b"petal/v1/code-hashing",
+        }
+    }
+}
+
+struct Len32;
+
+impl KeyType for Len32 {
+    fn len(&self) -> usize {
+        32
+    }
+}
+
+impl MasterKey {
+    /// The 32-byte key for `purpose`.
+    pub(crate) fn derive(&self, purpose: Purpose) -> Zeroizing<[u8; 32]> {
+        let prk = Salt::new(HKDF_SHA256, b"petal master key derivation").extract(self.bytes());
+        let mut out = Zeroizing::new([0u8; 32]);
+        let info = [purpose.label()];
+        // Expanding 32 bytes from SHA-256 cannot exceed HKDF's limit, so these cannot fail.
+        if let Ok(okm) = prk.expand(&info, Len32) {
+            let _ = okm.fill(out.as_mut_slice());
+        }
+        out
+    }
+
+    /// The Ed25519 key pair that signs session tokens: PKCS#8 document and raw public key.
+    pub fn session_signing_key(&self) -> Result<SigningKey, CryptoError> {
+        let seed = self.derive(Purpose::SessionSigning);
+        let pair = signature::Ed25519KeyPair::from_seed_unchecked(seed.as_slice())
+            .map_err(|_| CryptoError)?;
+        let pkcs8 = Zeroizing::new(pair.to_pkcs8().map_err(|_| CryptoError)?.as_ref().to_vec());
+        Ok(SigningKey { pkcs8, public: pair.public_key().as_ref().to_vec() })
+    }
+
+    /// An AEAD for sealing small secrets (TOTP secrets) at rest.
+    pub fn secret_box(&self, purpose: Purpose) -> Result<SecretBox, CryptoError> {
+        let key = self.derive(purpose);
+        let unbound = UnboundKey::new(&AES_256_GCM, key.as_slice()).map_err(|_| CryptoError)?;
+        Ok(SecretBox(LessSafeKey::new(unbound)))
+    }
+
+    /// A keyed hash for codes that people type (backup codes, SMS codes): without the master
+    /// key, a copy of the database does not let anyone test guesses offline.
+    pub fn code_hasher(&self) -> CodeHasher {
+        let key = self.derive(Purpose::CodeHashing);
+        CodeHasher(hmac::Key::new(hmac::HMAC_SHA256, key.as_slice()))
+    }
+}
+
+/// A cryptographic operation failed (bad key material, or a sealed value that does not open).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("cryptographic operation failed")]
+pub struct CryptoError;
+
+/// An Ed25519 signing key as the JWT library wants it.
+pub struct SigningKey {
+    /// PKCS#8 v2 document holding the private key.
+    pub pkcs8: Zeroizing<Vec<u8>>,
+    /// The raw 32-byte public key.
+    pub public: Vec<u8>,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SigningKey(public {})", hex::encode(&self.public))
+    }
+}
+
+/// AES-256-GCM with a random 96-bit nonce per message; the output is `nonce ‖ ciphertext ‖ tag`.
+pub struct SecretBox(LessSafeKey);
+
+impl std::fmt::Debug for SecretBox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretBox")
+    }
+}
+
+impl SecretBox {
+    /// Encrypts `plaintext`, binding `context` (e.g. the owning user's id) as associated data.
+    pub fn seal(&self, plaintext: &[u8], context: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let mut nonce = [0u8; NONCE_LEN];
+        aws_lc_rs::rand::fill(&mut nonce).map_err(|_| CryptoError)?;
+        let mut buffer = plaintext.to_vec();
+        self.0
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(context),
+                &mut buffer,
+            )
+            .map_err(|_| CryptoError)?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&buffer);
+        Ok(out)
+    }
+
+    /// Decrypts what [`SecretBox::seal`] produced with the same `context`.
+    pub fn open(&self, sealed: &[u8], context: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        let (nonce, ciphertext) = sealed.split_at_checked(NONCE_LEN).ok_or(CryptoError)?;
+        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| CryptoError)?;
+        let mut buffer = Zeroizing::new(ciphertext.to_vec());
+        let plain_len = self
+            .0
+            .open_in_place(nonce, Aad::from(context), buffer.as_mut_slice())
+            .map_err(|_| CryptoError)?
+            .len();
+        buffer.truncate(plain_len);
+        Ok(buffer)
+    }
+}
+
+/// HMAC-SHA256 under a key derived from the master key.
+pub struct CodeHasher(hmac::Key);
+
+impl std::fmt::Debug for CodeHasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CodeHasher")
+    }
+}
+
+impl CodeHasher {
+    /// The keyed hash of `code`, bound to `context` (e.g. the owning user's id).
+    pub fn hash(&self, context: &[u8], code: &str) -> [u8; 32] {
+        let mut ctx = hmac::Context::with_key(&self.0);
+        ctx.update(&(context.len() as u64).to_be_bytes());
+        ctx.update(context);
+        ctx.update(code.as_bytes());
+        let tag = ctx.sign();
+        let mut out = [0u8; 32];
+        out.copy_from_slice(tag.as_ref());
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> (tempfile::TempDir, MasterKey) {
+        let dir = tempfile::tempdir().unwrap();
+        let (key, _) = MasterKey::load_or_create(&dir.path().join("k"), true).unwrap();
+        (dir, key)
+    }
+
+    #[test]
+    fn purposes_get_different_keys_and_derivation_is_stable() {
+        let (_d, key) = key();
+        assert_ne!(*key.derive(Purpose::TotpSecrets), *key.derive(Purpose::CodeHashing));
+        assert_eq!(*key.derive(Purpose::TotpSecrets), *key.derive(Purpose::TotpSecrets));
+        let (_d2, other) = self::key();
+        assert_ne!(*key.derive(Purpose::TotpSecrets), *other.derive(Purpose::TotpSecrets));
+    }
+
+    #[test]
+    fn sealed_secrets_open_only_with_the_same_context_and_intact_bytes() {
+        let (_d, key) = key();
+        let sealed_box = key.secret_box(Purpose::TotpSecrets).unwrap();
+        let sealed = sealed_box.seal(b"JBSWY3DPEHPK3PXP", b"user-1").unwrap();
+        assert_eq!(sealed_box.open(&sealed, b"user-1").unwrap().as_slice(), b"JBSWY3DPEHPK3PXP");
+        assert!(sealed_box.open(&sealed, b"user-2").is_err());
+        let mut flipped = sealed.clone();
+        *flipped.last_mut().unwrap() ^= 1;
+        assert!(sealed_box.open(&flipped, b"user-1").is_err());
+        assert!(sealed_box.open(&sealed[..5], b"user-1").is_err());
+        assert_ne!(
+            sealed,
+            sealed_box.seal(b"JBSWY3DPEHPK3PXP", b"user-1").unwrap(),
+            "nonce reused"
+        );
+    }
+
+    #[test]
+    fn code_hashes_are_keyed_and_bound_to_their_owner() {
+        let (_d, key) = key();
+        let hasher = key.code_hasher();
+        assert_eq!(hasher.hash(b"u1", "abcd-efgh"), hasher.hash(b"u1", "abcd-efgh"));
+        assert_ne!(hasher.hash(b"u1", "abcd-efgh"), hasher.hash(b"u2", "abcd-efgh"));
+        let (_d2, other) = self::key();
+        assert_ne!(hasher.hash(b"u1", "abcd-efgh"), other.code_hasher().hash(b"u1", "abcd-efgh"));
+    }
+
+    #[test]
+    fn the_session_key_is_stable_per_master_key() {
+        let (_d, key) = key();
+        let a = key.session_signing_key().unwrap();
+        let b = key.session_signing_key().unwrap();
+        assert_eq!(a.public, b.public);
+        assert_eq!(a.public.len(), 32);
+        assert!(!format!("{a:?}").contains(&hex::encode(&*a.pkcs8)));
+    }
+}

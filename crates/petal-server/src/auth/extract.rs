@@ -1,0 +1,229 @@
+//! Extractors: who is asking, from where, and whether they may. A handler that takes
+//! [`Authorized<G>`] cannot run unless the caller holds a live session whose role grants `G`'s
+//! permission; the organisation scope comes from that session.
+
+use crate::http::{ApiError, AppState, RequestId};
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum_extra::extract::CookieJar;
+use petal_crypto::TokenHash;
+use petal_domain::Permission;
+use petal_domain::audit::{Actor, AuditContext};
+use petal_storage::sessions::{self, Principal};
+use petal_storage::{OrgScope, users};
+use std::marker::PhantomData;
+use std::net::{IpAddr, SocketAddr};
+
+/// Header a client sets on background requests (polls, progress streams) so that they do not
+/// count as activity and cannot keep an idle session alive.
+pub const BACKGROUND_HEADER: &str = "x-petal-background";
+/// Header carrying the CSRF token on cookie-authenticated, state-changing requests.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// Where a request came from, for the audit trail.
+#[derive(Debug, Clone)]
+pub struct ClientMeta {
+    /// The peer address.
+    pub ip: Option<IpAddr>,
+    /// `User-Agent`, if sent.
+    pub user_agent: Option<String>,
+    /// The request id.
+    pub request_id: Option<String>,
+}
+
+impl ClientMeta {
+    /// The audit context of `actor` making this request.
+    pub fn context(&self, actor: Actor) -> AuditContext {
+        AuditContext {
+            actor,
+            ip: self.ip,
+            user_agent: self.user_agent.clone(),
+            request_id: self.request_id.clone(),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientMeta {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientMeta {
+            ip: parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()),
+            user_agent: parts
+                .headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.chars().take(512).collect()),
+            request_id: parts.extensions.get::<RequestId>().map(|r| r.0.clone()),
+        })
+    }
+}
+
+/// A request from a signed-in user with a live session.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    /// Who, in which organisation, with which session.
+    pub principal: Principal,
+    /// From where.
+    pub meta: ClientMeta,
+}
+
+impl Authenticated {
+    /// The user's organisation scope.
+    pub fn scope(&self) -> &OrgScope {
+        &self.principal.scope
+    }
+
+    /// The audit context for this user's request.
+    pub fn audit(&self) -> AuditContext {
+        self.meta.context(Actor::User { id: self.principal.user_id, role: self.principal.role })
+    }
+
+    /// Refuses unless the password and a second factor were checked within the step-up window.
+    pub fn require_recent_reauth(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), ApiError> {
+        if now - self.principal.reauth_at <= super::STEP_UP_WINDOW {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "reauthentication_required",
+                "Confirm your password and second factor first (POST /api/v1/auth/reauth).",
+            ))
+        }
+    }
+}
+
+fn unauthenticated(code: &'static str, message: &'static str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, code, message)
+}
+
+/// The token a request presents: `Authorization: Bearer` (API clients, no CSRF needed) or the
+/// session cookie (browsers, CSRF checked on state-changing requests).
+fn presented_token(parts: &Parts, cookie_name: &str) -> Option<(String, bool)> {
+    if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+        let value = value.to_str().ok()?;
+        let token = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer "))?;
+        return Some((token.trim().to_owned(), false));
+    }
+    let jar = CookieJar::from_headers(&parts.headers);
+    jar.get(cookie_name).map(|c| (c.value().to_owned(), true))
+}
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Ok(meta) = ClientMeta::from_request_parts(parts, state).await;
+        let (token, via_cookie) = presented_token(parts, state.auth.cookie_name())
+            .ok_or_else(|| unauthenticated("unauthenticated", "Sign in first."))?;
+        let now = state.clock.now();
+        let Some(claims) = state.auth.tokens.verify(&token, now) else {
+            return Err(pending_login_refusal(state, &token).await?);
+        };
+        let activity = !parts.headers.contains_key(BACKGROUND_HEADER);
+        let principal =
+            sessions::authenticate(&state.db, claims.sid, now, state.auth.idle, activity)
+                .await
+                .map_err(|e| ApiError::internal(&e))?
+                .filter(|p| p.user_id == claims.sub)
+                .ok_or_else(|| {
+                    unauthenticated("session_ended", "Your session has ended; sign in again.")
+                })?;
+        if via_cookie && !parts.method.is_safe() {
+            let presented = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+            let matches = presented.is_some_and(|csrf| {
+                aws_lc_rs::constant_time::verify_slices_are_equal(
+                    TokenHash::of(csrf).as_bytes(),
+                    &principal.csrf_hash,
+                )
+                .is_ok()
+            });
+            if !matches {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "csrf_token_invalid",
+                    "This request needs the session's X-CSRF-Token header.",
+                ));
+            }
+        }
+        Ok(Authenticated { principal, meta })
+    }
+}
+
+/// The refusal for a token that is not a session token: if it is a live `mfa_token`, the
+/// user has not finished signing in (403 `mfa_enrollment_required` without a factor, 401
+/// `mfa_required` with one); otherwise it is simply invalid.
+async fn pending_login_refusal(state: &AppState, token: &str) -> Result<ApiError, ApiError> {
+    let now = state.clock.now();
+    let hash = TokenHash::of(token);
+    let pending = sessions::find_pending_login(&state.db, hash.as_bytes(), now)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    let Some(pending) = pending else {
+        return Ok(unauthenticated("unauthenticated", "Sign in first."));
+    };
+    let mut tx = state.db.begin_scoped(&pending.scope).await.map_err(|e| ApiError::internal(&e))?;
+    let user = users::get(&mut tx, pending.user_id).await.map_err(|e| ApiError::internal(&e))?;
+    Ok(if user.is_some_and(|u| u.totp_enabled) {
+        unauthenticated("mfa_required", "Verify your second factor to finish signing in.")
+    } else {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "mfa_enrollment_required",
+            "Enrol a second factor before anything else.",
+        )
+    })
+}
+
+/// A permission that a route requires, as a type.
+pub trait Guard: Send + Sync + 'static {
+    /// The permission checked.
+    const PERMISSION: Permission;
+}
+
+macro_rules! guards {
+    ($($(#[$doc:meta])* $name:ident => $permission:ident,)*) => {
+        $(
+            $(#[$doc])*
+            #[derive(Debug)]
+            pub struct $name;
+            impl Guard for $name {
+                const PERMISSION: Permission = Permission::$permission;
+            }
+        )*
+    };
+}
+
+guards! {
+    /// Invite and deactivate users, change roles, reset MFA.
+    ManageUsers => ManageUsers,
+}
+
+/// A signed-in user whose role grants `G::PERMISSION`; anyone else gets 403 `forbidden`.
+#[derive(Debug)]
+pub struct Authorized<G: Guard> {
+    /// The caller.
+    pub user: Authenticated,
+    _guard: PhantomData<G>,
+}
+
+impl<G: Guard> FromRequestParts<AppState> for Authorized<G> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let user = Authenticated::from_request_parts(parts, state).await?;
+        if user.principal.role.allows(G::PERMISSION) {
+            Ok(Authorized { user, _guard: PhantomData })
+        } else {
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                format!("Your role ({}) may not do this.", user.principal.role),
+            ))
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! Authentication: passwords, second factors, session tokens, and the extractors that turn a
+//! request into an authenticated, authorised principal.
+
+pub mod backup_codes;
+pub mod extract;
+pub mod password;
+pub mod token;
+pub mod totp;
+
+use petal_crypto::{CodeHasher, MasterKey, Purpose, SecretBox};
+use std::time::Duration;
+
+/// Keys and settings for authentication, derived once at start-up from the master key.
+#[derive(Debug)]
+pub struct Auth {
+    /// Signs and verifies session tokens.
+    pub tokens: token::TokenKeys,
+    /// Seals TOTP secrets at rest.
+    pub totp_box: SecretBox,
+    /// Hashes backup codes.
+    pub codes: CodeHasher,
+    /// Verified against when an email is unknown, so that answer takes as long as a real one.
+    pub dummy_password_hash: String,
+    /// Session idle timeout.
+    pub idle: chrono::Duration,
+    /// Session absolute lifetime.
+    pub max_age: chrono::Duration,
+    /// Whether cookies are `Secure` and `__Host-` prefixed (under TLS).
+    pub secure_cookies: bool,
+}
+
+/// How long an `mfa_token` works.
+pub const MFA_TOKEN_TTL: chrono::Duration = chrono::Duration::minutes(10);
+/// How recent a password and second-factor check must be for a sensitive change.
+pub const STEP_UP_WINDOW: chrono::Duration = chrono::Duration::minutes(5);
+
+impl Auth {
+    /// Derives the keys from `master` and prepares the timing-equaliser hash.
+    pub async fn new(
+        master: &MasterKey,
+        idle: Duration,
+        max_age: Duration,
+        secure_cookies: bool,
+    ) -> anyhow::Result<Self> {
+        let to_chrono =
+            |d: Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
+        Ok(Self {
+            tokens: token::TokenKeys::new(&master.session_signing_key()?),
+            totp_box: master.secret_box(Purpose::TotpSecrets)?,
+            codes: master.code_hasher(),
+            dummy_password_hash: password::dummy_hash().await?,
+            idle: to_chrono(idle),
+            max_age: to_chrono(max_age),
+            secure_cookies,
+        })
+    }
+
+    /// The session cookie's name: `__Host-` prefixed under TLS, which browsers only accept
+    /// with `Secure`, `Path=/` and no `Domain`.
+    pub fn cookie_name(&self) -> &'static str {
+        if self.secure_cookies { "__Host-petal_session" } else { "petal_session" }
+    }
+}

@@ -1,0 +1,406 @@
+//! Signing in: password, then a second factor (enrolling one first if there is none), then a
+//! session. Also step-up re-authentication and logout.
+
+use super::session::{self, SessionResponse};
+use super::{ApiError, AppState, ErrorBody};
+use crate::auth::extract::{Authenticated, ClientMeta};
+use crate::auth::{MFA_TOKEN_TTL, backup_codes, password, totp};
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use petal_crypto::{SecretToken, TokenHash};
+use petal_domain::audit::{Actor, AuditAction, AuditContext, AuditEvent, Detail, Target};
+use petal_domain::{Email, UserId};
+use petal_storage::sessions::{self, PendingLogin};
+use petal_storage::{ScopedTx, audit, users};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+/// Consecutive wrong passwords that lock an account.
+const LOCK_AFTER: i64 = 10;
+/// How long a locked account stays locked.
+const LOCK_FOR: chrono::Duration = chrono::Duration::minutes(15);
+
+/// Email and password.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct LoginRequest {
+    email: String,
+    #[schema(value_type = String, format = Password)]
+    password: SecretString,
+}
+
+/// A password was accepted; a second factor must follow.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct LoginResponse {
+    /// Presented to the MFA routes; valid 10 minutes.
+    mfa_token: String,
+    /// `enroll` when the user has no second factor yet, otherwise `verify`.
+    next: &'static str,
+    /// The methods the next step accepts.
+    methods: Vec<&'static str>,
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "Wrong email or password.")
+}
+
+fn invalid_code() -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "invalid_code", "That code is not valid.")
+}
+
+fn event(action: AuditAction, user: UserId, ok: bool) -> AuditEvent {
+    let target = Some(Target { kind: "user", id: user.to_string() });
+    if ok { AuditEvent::success(action, target) } else { AuditEvent::failure(action, target) }
+}
+
+/// Checks the password. The answer and its timing are the same for an unknown email, a wrong
+/// password, a deactivated or a locked account: `401 invalid_credentials`.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody)))]
+pub async fn login(
+    State(state): State<AppState>,
+    meta: ClientMeta,
+    Json(request): Json<LoginRequest>,
+) -> Result<Json<LoginResponse>, ApiError> {
+    let now = state.clock.now();
+    let account = match Email::parse(&request.email) {
+        Ok(email) => users::find_for_login(&state.db, &email).await?,
+        Err(_) => None,
+    };
+    let Some(account) = account else {
+        // Spend the same time as a real check, then give the same answer.
+        password::verify(request.password, state.auth.dummy_password_hash.clone()).await?;
+        return Err(invalid_credentials());
+    };
+    let matches = password::verify(request.password, account.password_hash.clone()).await?;
+    let context = meta.context(Actor::User { id: account.user_id, role: account.role });
+    let mut tx = state.db.begin_scoped(&account.scope).await?;
+    let locked = account.locked_until.is_some_and(|until| until > now);
+    let refusal = match (matches, account.active, locked) {
+        (_, _, true) => Some("locked"),
+        (_, false, _) => Some("deactivated"),
+        (false, _, _) => Some("bad_password"),
+        (true, true, false) => None,
+    };
+    if let Some(reason) = refusal {
+        let failed = event(AuditAction::LoginFailed, account.user_id, false)
+            .detail("reason", Detail::Label(reason.to_owned()));
+        audit::append(&mut tx, now, &context, &failed).await?;
+        if reason == "bad_password"
+            && users::record_login_failure(&mut tx, account.user_id, now, LOCK_AFTER, LOCK_FOR)
+                .await?
+        {
+            let locked = event(AuditAction::LoginLocked, account.user_id, true)
+                .detail("minutes", Detail::Number(LOCK_FOR.num_minutes()));
+            audit::append(&mut tx, now, &context, &locked).await?;
+        }
+        tx.commit().await?;
+        return Err(invalid_credentials());
+    }
+    users::clear_login_failures(&mut tx, account.user_id).await?;
+    let token = SecretToken::generate().map_err(|e| ApiError::internal(&e))?;
+    sessions::create_pending_login(
+        &mut tx,
+        account.user_id,
+        token.hash().as_bytes(),
+        now,
+        MFA_TOKEN_TTL,
+    )
+    .await?;
+    tx.commit().await?;
+    let (next, methods) = if account.has_factor {
+        ("verify", vec!["totp", "backup_code"])
+    } else {
+        ("enroll", vec!["totp"])
+    };
+    Ok(Json(LoginResponse { mfa_token: token.expose().to_owned(), next, methods }))
+}
+
+/// A pending login, its open transaction, and the audit context of its user.
+struct Pending {
+    login: PendingLogin,
+    tx: ScopedTx,
+    user: users::User,
+    context: AuditContext,
+}
+
+/// Resolves an `mfa_token` or answers `401 invalid_mfa_token`.
+async fn pending(state: &AppState, meta: &ClientMeta, token: &str) -> Result<Pending, ApiError> {
+    let now = state.clock.now();
+    let invalid = || {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_mfa_token",
+            "This sign-in has expired or is not valid; sign in again.",
+        )
+    };
+    let login = sessions::find_pending_login(&state.db, TokenHash::of(token).as_bytes(), now)
+        .await?
+        .ok_or_else(invalid)?;
+    let mut tx = state.db.begin_scoped(&login.scope).await?;
+    let user =
+        users::get(&mut tx, login.user_id).await?.filter(|u| u.active).ok_or_else(invalid)?;
+    let context = meta.context(Actor::User { id: user.id, role: user.role });
+    Ok(Pending { login, tx, user, context })
+}
+
+/// Records a wrong code: audited, and counted against the pending login.
+async fn reject_code(
+    mut p: Pending,
+    method: &str,
+    now: DateTime<Utc>,
+) -> Result<ApiError, ApiError> {
+    let failed = event(AuditAction::MfaFailed, p.user.id, false)
+        .detail("method", Detail::Label(method.to_owned()));
+    audit::append(&mut p.tx, now, &p.context, &failed).await?;
+    sessions::record_pending_login_failure(&mut p.tx, p.login.id).await?;
+    p.tx.commit().await?;
+    Ok(invalid_code())
+}
+
+/// Checks a TOTP code for the user (replay-safe), opening the sealed secret.
+async fn totp_ok(
+    state: &AppState,
+    tx: &mut ScopedTx,
+    user: UserId,
+    code: &str,
+    enable: bool,
+    now: DateTime<Utc>,
+) -> Result<bool, ApiError> {
+    let Some((sealed, enabled)) = users::totp_secret(tx, user).await? else { return Ok(false) };
+    if enabled == enable {
+        return Ok(false);
+    }
+    let secret = state
+        .auth
+        .totp_box
+        .open(&sealed, user.as_uuid().as_bytes())
+        .map_err(|e| ApiError::internal(&e))?;
+    let Some(step) = totp::matching_step(&secret, code, now) else { return Ok(false) };
+    Ok(users::accept_totp_step(tx, user, step, enable.then_some(now)).await?)
+}
+
+/// Checks the named second factor.
+async fn factor_ok(
+    state: &AppState,
+    tx: &mut ScopedTx,
+    user: UserId,
+    method: &str,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, ApiError> {
+    match method {
+        "totp" => totp_ok(state, tx, user, code, false, now).await,
+        "backup_code" => {
+            let hash = backup_codes::hash(&state.auth.codes, user, code);
+            Ok(users::use_backup_code(tx, user, &hash, now).await?)
+        }
+        _ => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unsupported_method",
+            "Use method \"totp\" or \"backup_code\".",
+        )),
+    }
+}
+
+/// The `mfa_token` alone.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct MfaTokenRequest {
+    mfa_token: String,
+}
+
+/// What an authenticator app needs.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TotpSetupResponse {
+    secret: String,
+    otpauth_uri: String,
+    qr_svg: String,
+}
+
+/// Starts TOTP enrolment: a new secret (sealed at rest), its `otpauth://` link and QR code.
+#[utoipa::path(post, path = "/api/v1/auth/mfa/totp/setup", tag = "auth", request_body = MfaTokenRequest,
+    responses((status = 200, body = TotpSetupResponse), (status = 401, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub async fn totp_setup(
+    State(state): State<AppState>,
+    meta: ClientMeta,
+    Json(request): Json<MfaTokenRequest>,
+) -> Result<Json<TotpSetupResponse>, ApiError> {
+    let mut p = pending(&state, &meta, &request.mfa_token).await?;
+    if p.user.totp_enabled {
+        return Err(already_enrolled());
+    }
+    let secret = totp::new_secret()?;
+    let sealed = state
+        .auth
+        .totp_box
+        .seal(&secret, p.user.id.as_uuid().as_bytes())
+        .map_err(|e| ApiError::internal(&e))?;
+    users::set_pending_totp(&mut p.tx, p.user.id, &sealed).await?;
+    p.tx.commit().await?;
+    let enrolment = totp::enrolment(&secret, &p.user.email)?;
+    Ok(Json(TotpSetupResponse {
+        secret: enrolment.secret,
+        otpauth_uri: enrolment.otpauth_uri,
+        qr_svg: enrolment.qr_svg,
+    }))
+}
+
+fn already_enrolled() -> ApiError {
+    ApiError::new(StatusCode::CONFLICT, "already_enrolled", "A second factor is already enrolled.")
+}
+
+/// An `mfa_token` and a code.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct CodeRequest {
+    mfa_token: String,
+    code: String,
+}
+
+/// Finishes TOTP enrolment with a first code: the session starts, and 10 backup codes are
+/// shown once.
+#[utoipa::path(post, path = "/api/v1/auth/mfa/totp/activate", tag = "auth", request_body = CodeRequest,
+    responses((status = 200, body = SessionResponse), (status = 401, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub async fn totp_activate(
+    State(state): State<AppState>,
+    meta: ClientMeta,
+    Json(request): Json<CodeRequest>,
+) -> Result<Response, ApiError> {
+    let now = state.clock.now();
+    let mut p = pending(&state, &meta, &request.mfa_token).await?;
+    if p.user.totp_enabled {
+        return Err(already_enrolled());
+    }
+    if !totp_ok(&state, &mut p.tx, p.user.id, &request.code, true, now).await? {
+        return Err(reject_code(p, "totp", now).await?);
+    }
+    let codes = backup_codes::generate()?;
+    let hashes: Vec<[u8; 32]> =
+        codes.iter().map(|c| backup_codes::hash(&state.auth.codes, p.user.id, c)).collect();
+    users::replace_backup_codes(&mut p.tx, p.user.id, &hashes).await?;
+    let enrolled = event(AuditAction::MfaEnrolled, p.user.id, true)
+        .detail("method", Detail::Label("totp".to_owned()));
+    audit::append(&mut p.tx, now, &p.context, &enrolled).await?;
+    finish_login(&state, p, &meta, now, Some(codes)).await
+}
+
+/// Consumes the pending login, audits the successful login and starts the session.
+async fn finish_login(
+    state: &AppState,
+    mut p: Pending,
+    meta: &ClientMeta,
+    now: DateTime<Utc>,
+    backup_codes: Option<Vec<String>>,
+) -> Result<Response, ApiError> {
+    if !sessions::consume_pending_login(&mut p.tx, p.login.id, now).await? {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_mfa_token",
+            "This sign-in was already completed.",
+        ));
+    }
+    let succeeded = event(AuditAction::LoginSucceeded, p.user.id, true);
+    audit::append(&mut p.tx, now, &p.context, &succeeded).await?;
+    let response = session::start(state, &mut p.tx, p.user.id, meta, now, backup_codes).await?;
+    p.tx.commit().await?;
+    Ok(response)
+}
+
+/// A second factor for a pending login.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct VerifyRequest {
+    mfa_token: String,
+    /// `totp` or `backup_code`.
+    method: String,
+    code: String,
+}
+
+/// Verifies a second factor and starts the session. Each code works once; five wrong codes
+/// void the pending login.
+#[utoipa::path(post, path = "/api/v1/auth/mfa/verify", tag = "auth", request_body = VerifyRequest,
+    responses((status = 200, body = SessionResponse), (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn mfa_verify(
+    State(state): State<AppState>,
+    meta: ClientMeta,
+    Json(request): Json<VerifyRequest>,
+) -> Result<Response, ApiError> {
+    let now = state.clock.now();
+    let mut p = pending(&state, &meta, &request.mfa_token).await?;
+    if !p.user.totp_enabled {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "mfa_enrollment_required",
+            "Enrol a second factor first.",
+        ));
+    }
+    if !factor_ok(&state, &mut p.tx, p.user.id, &request.method, &request.code, now).await? {
+        return Err(reject_code(p, &request.method, now).await?);
+    }
+    let verified = event(AuditAction::MfaVerified, p.user.id, true)
+        .detail("method", Detail::Label(request.method.clone()));
+    audit::append(&mut p.tx, now, &p.context, &verified).await?;
+    finish_login(&state, p, &meta, now, None).await
+}
+
+/// Password and a second factor, again.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ReauthRequest {
+    #[schema(value_type = String, format = Password)]
+    password: SecretString,
+    /// `totp` or `backup_code`.
+    method: String,
+    code: String,
+}
+
+/// Step-up: after this, sensitive changes are allowed for 5 minutes on this session.
+#[utoipa::path(post, path = "/api/v1/auth/reauth", tag = "auth", request_body = ReauthRequest,
+    responses((status = 204), (status = 401, body = ErrorBody)))]
+pub async fn reauth(
+    State(state): State<AppState>,
+    user: Authenticated,
+    Json(request): Json<ReauthRequest>,
+) -> Result<StatusCode, ApiError> {
+    let now = state.clock.now();
+    let id = user.principal.user_id;
+    let mut tx = state.db.begin_scoped(user.scope()).await?;
+    let (stored, _) = users::credentials(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
+    let password_ok = password::verify(request.password, stored).await?;
+    let factor_ok =
+        password_ok && factor_ok(&state, &mut tx, id, &request.method, &request.code, now).await?;
+    if !factor_ok {
+        let failed = event(AuditAction::MfaFailed, id, false)
+            .detail("purpose", Detail::Label("step_up".to_owned()));
+        audit::append(&mut tx, now, &user.audit(), &failed).await?;
+        tx.commit().await?;
+        return Err(invalid_credentials());
+    }
+    sessions::record_reauth(&mut tx, user.principal.session_id, now).await?;
+    let verified = event(AuditAction::MfaVerified, id, true)
+        .detail("purpose", Detail::Label("step_up".to_owned()))
+        .detail("method", Detail::Label(request.method));
+    audit::append(&mut tx, now, &user.audit(), &verified).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ends the current session at once and clears the cookie.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+    responses((status = 204), (status = 401, body = ErrorBody)))]
+pub async fn logout(
+    State(state): State<AppState>,
+    user: Authenticated,
+) -> Result<Response, ApiError> {
+    let now = state.clock.now();
+    let p = &user.principal;
+    let mut tx = state.db.begin_scoped(user.scope()).await?;
+    sessions::revoke(&mut tx, p.user_id, p.session_id, "logout", now).await?;
+    audit::append(&mut tx, now, &user.audit(), &event(AuditAction::Logout, p.user_id, true))
+        .await?;
+    tx.commit().await?;
+    let clear = session::session_cookie(&state, "", 0)?;
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
+}
