@@ -295,7 +295,8 @@ pub async fn totp_secret(
     user_id: UserId,
 ) -> Result<Option<(Vec<u8>, bool)>, StorageError> {
     let org = tx.scope().org_id().as_uuid();
-    let row: Option<(Option<Vec<u8>>, Option<DateTime<Utc>>)> = on_conn!(&mut tx.tx, |conn| {
+    type Row = (Option<Vec<u8>>, Option<DateTime<Utc>>);
+    let row: Option<Row> = on_conn!(&mut tx.tx, |conn| {
         sqlx::query_as(
             "SELECT totp_secret, totp_enabled_at FROM users WHERE id = $1 AND org_id = $2",
         )

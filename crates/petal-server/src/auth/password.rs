@@ -106,7 +106,10 @@ mod tests {
             );
         }
         assert!(matches!(
-            check_strength(&s("Lovelace-Secure-Harbour"), &["ada.lovelace@acme.test", "Ada Lovelace"]),
+            check_strength(
+                &s("Lovelace-Secure-Harbour"),
+                &["ada.lovelace@acme.test", "Ada Lovelace"]
+            ),
             Err(WeakPassword::Guessable(_))
         ));
         assert_eq!(check_strength(&s("lantern orbit velvet quarry"), &[]), Ok(()));

@@ -14,16 +14,16 @@ async fn status_code(response: reqwest::Response) -> (StatusCode, String) {
 /// in chain order.
 async fn audit_trail(app: &TestApp) -> Vec<(String, String, String, bool, bool, bool)> {
     let db = app.db.connect().await;
-    let rows: Vec<(String, String, String, Option<String>, Option<String>, Option<String>)> =
-        with_pool!(&db, |pool| {
-            sqlx::query_as(
-                "SELECT action, outcome, actor_kind, ip, user_agent, request_id FROM audit_events \
+    type Row = (String, String, String, Option<String>, Option<String>, Option<String>);
+    let rows: Vec<Row> = with_pool!(&db, |pool| {
+        sqlx::query_as(
+            "SELECT action, outcome, actor_kind, ip, user_agent, request_id FROM audit_events \
                  ORDER BY org_id, seq",
-            )
-            .fetch_all(pool)
-            .await
-            .unwrap()
-        });
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap()
+    });
     db.close().await;
     rows.into_iter()
         .map(|(a, o, k, ip, ua, rid)| (a, o, k, ip.is_some(), ua.is_some(), rid.is_some()))

@@ -14,9 +14,11 @@
 mod support;
 
 mod audit_chain;
+mod authorization;
 mod cli;
 mod http_edge;
 mod identity;
 mod openapi;
 mod org_create;
+mod sessions;
 mod tls;
