@@ -20,7 +20,7 @@ pub struct Config {
     /// Base of every link Petal hands out (invites, signed document links).
     pub public_url: Url,
     /// Database connection URL (may hold a password: redacted in `Debug`).
-    pub database_url: DatabaseUrl,
+    pub database_url: SecretUrl,
     /// Object store URL.
     pub storage_url: String,
     /// Master key file.
@@ -30,6 +30,14 @@ pub struct Config {
     pub master_key_generated_if_missing: bool,
     /// Certificate and key for TLS; `None` serves plain HTTP.
     pub tls: Option<TlsFiles>,
+    /// Peers whose `X-Forwarded-For` is believed (reverse proxies, load balancers).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Folder where mail is written when no SMTP server is configured.
+    pub mail_outbox: PathBuf,
+    /// SMTP server for mail (`smtp://host:port`, `smtps://…`); may hold credentials.
+    pub smtp_url: Option<SecretUrl>,
+    /// Where security alerts are POSTed, signed.
+    pub alert_webhook: Option<Webhook>,
     /// A session ends after this long without a person's request.
     pub session_idle_timeout: Duration,
     /// A session ends this long after login, whatever happens.
@@ -40,7 +48,7 @@ pub struct Config {
 }
 
 /// Every `PETAL_*` variable this version reads. `PETAL_TEST_*` variables belong to the tests.
-const KNOWN_VARIABLES: [&str; 10] = [
+const KNOWN_VARIABLES: [&str; 15] = [
     "PETAL_DATA_DIR",
     "PETAL_LISTEN",
     "PETAL_PUBLIC_URL",
@@ -51,6 +59,11 @@ const KNOWN_VARIABLES: [&str; 10] = [
     "PETAL_TLS_KEY",
     "PETAL_SESSION_IDLE_TIMEOUT",
     "PETAL_SESSION_MAX_AGE",
+    "PETAL_TRUSTED_PROXIES",
+    "PETAL_MAIL_OUTBOX",
+    "PETAL_SMTP_URL",
+    "PETAL_ALERT_WEBHOOK_URL",
+    "PETAL_ALERT_WEBHOOK_SECRET",
 ];
 
 /// PEM files for TLS.
@@ -62,11 +75,21 @@ pub struct TlsFiles {
     pub key: PathBuf,
 }
 
-/// A database URL. `Debug` and `Display` hide any user name and password.
-#[derive(Clone)]
-pub struct DatabaseUrl(SecretString);
+/// The alert webhook: where to POST and the key that signs each body (HMAC-SHA256).
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    /// The receiver.
+    pub url: SecretUrl,
+    /// The signing key.
+    pub secret: SecretString,
+}
 
-impl DatabaseUrl {
+/// A URL that may carry credentials. `Debug` and `redacted()` hide user name, password and
+/// query.
+#[derive(Clone)]
+pub struct SecretUrl(SecretString);
+
+impl SecretUrl {
     /// The full URL, to hand to the driver and nowhere else.
     pub fn expose(&self) -> &str {
         self.0.expose_secret()
@@ -91,9 +114,9 @@ impl DatabaseUrl {
     }
 }
 
-impl fmt::Debug for DatabaseUrl {
+impl fmt::Debug for SecretUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "DatabaseUrl({})", self.redacted())
+        write!(f, "SecretUrl({})", self.redacted())
     }
 }
 
@@ -114,6 +137,11 @@ struct FileSettings {
     master_key_file: Option<String>,
     tls_cert: Option<String>,
     tls_key: Option<String>,
+    trusted_proxies: Option<String>,
+    mail_outbox: Option<String>,
+    smtp_url: Option<String>,
+    alert_webhook_url: Option<String>,
+    alert_webhook_secret: Option<String>,
     session_idle_timeout: Option<String>,
     session_max_age: Option<String>,
 }
@@ -249,15 +277,75 @@ impl Config {
             ));
         }
 
+        let trusted_proxies = match src.get("trusted_proxies", &src.file.trusted_proxies) {
+            None => Vec::new(),
+            Some((name, value)) => value
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(|p| {
+                    p.parse::<ipnet::IpNet>()
+                        .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                        .map_err(|_| {
+                            ConfigError(format!("{name}: {p:?} is not an IP address or CIDR range"))
+                        })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        let mail_outbox = src
+            .get("mail_outbox", &src.file.mail_outbox)
+            .map_or_else(|| data_dir.join("mail-outbox"), |(_, v)| PathBuf::from(v));
+        let smtp_url = match src.get("smtp_url", &src.file.smtp_url) {
+            None => None,
+            Some((name, value)) => {
+                let scheme = Url::parse(&value).map(|u| u.scheme().to_owned()).unwrap_or_default();
+                if !matches!(scheme.as_str(), "smtp" | "smtps") {
+                    return Err(ConfigError(format!(
+                        "{name} must be an smtp:// or smtps:// URL (value not shown)"
+                    )));
+                }
+                Some(SecretUrl(SecretString::from(value)))
+            }
+        };
+        let alert_webhook = match (
+            src.get("alert_webhook_url", &src.file.alert_webhook_url),
+            src.get("alert_webhook_secret", &src.file.alert_webhook_secret),
+        ) {
+            (None, None) => None,
+            (Some((name, url)), Some((_, secret))) => {
+                let parsed = Url::parse(&url)
+                    .map_err(|_| ConfigError(format!("{name} is not a URL (value not shown)")))?;
+                if !matches!(parsed.scheme(), "http" | "https") || secret.len() < 16 {
+                    return Err(ConfigError(format!(
+                        "{name} must be http(s) and PETAL_ALERT_WEBHOOK_SECRET at least 16 characters"
+                    )));
+                }
+                Some(Webhook {
+                    url: SecretUrl(SecretString::from(url)),
+                    secret: SecretString::from(secret),
+                })
+            }
+            _ => {
+                return Err(ConfigError(
+                    "PETAL_ALERT_WEBHOOK_URL and PETAL_ALERT_WEBHOOK_SECRET must be set together"
+                        .to_owned(),
+                ));
+            }
+        };
+
         Ok(Config {
             data_dir,
             listen,
             public_url,
-            database_url: DatabaseUrl(SecretString::from(database_url)),
+            database_url: SecretUrl(SecretString::from(database_url)),
             storage_url,
             master_key_file,
             master_key_generated_if_missing,
             tls,
+            trusted_proxies,
+            mail_outbox,
+            smtp_url,
+            alert_webhook,
             session_idle_timeout,
             session_max_age,
             unknown_variables: unknown_variables(env),
@@ -379,6 +467,31 @@ mod tests {
             let err = Config::from_sources(None, &env(&[(key, value)])).unwrap_err().to_string();
             assert!(err.contains(named), "{key}={value}: {err}");
             assert!(!err.contains("hunter2"), "secret leaked: {err}");
+        }
+    }
+
+    #[test]
+    fn proxies_mail_and_webhook_settings_are_checked() {
+        let config = Config::from_sources(
+            None,
+            &env(&[
+                ("PETAL_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1"),
+                ("PETAL_SMTP_URL", "smtp://mailer:s3cret@mail.internal:2525"),
+                ("PETAL_ALERT_WEBHOOK_URL", "https://hooks.internal/petal"),
+                ("PETAL_ALERT_WEBHOOK_SECRET", "0123456789abcdef0123"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.trusted_proxies.len(), 2);
+        assert!(!format!("{config:?}").contains("s3cret"));
+        assert!(!format!("{config:?}").contains("0123456789abcdef0123"));
+        for (key, value) in [
+            ("PETAL_TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("PETAL_SMTP_URL", "http://mail.internal"),
+            ("PETAL_ALERT_WEBHOOK_URL", "https://hooks.internal/petal"),
+        ] {
+            let err = Config::from_sources(None, &env(&[(key, value)])).unwrap_err().to_string();
+            assert!(err.contains(key), "{key}: {err}");
         }
     }
 

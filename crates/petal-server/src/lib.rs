@@ -3,6 +3,7 @@
 //! `main.rs` only parses arguments and calls [`cli::run`]; everything else lives here so that
 //! the integration tests can start the real server in-process.
 
+pub mod alerts;
 pub mod app;
 pub mod auth;
 pub mod cli;
@@ -10,5 +11,6 @@ pub mod config;
 pub mod http;
 pub mod invitations;
 pub mod logging;
+pub mod notify;
 pub mod org_setup;
 pub mod server;

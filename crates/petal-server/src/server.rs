@@ -4,6 +4,8 @@ use crate::app::Resources;
 use crate::auth::Auth;
 use crate::config::{Config, TlsFiles};
 use crate::http::{self, AppState, HttpMetrics};
+use crate::notify::mail::Mailer;
+use crate::notify::webhook::WebhookSender;
 use anyhow::Context;
 use axum::Router;
 use axum_server::Handle;
@@ -61,6 +63,9 @@ pub async fn run_with_clock(
         auth: Arc::new(auth),
         clock,
         public_url: config.public_url.clone(),
+        trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+        mailer: Arc::new(Mailer::new(config.smtp_url.as_ref(), config.mail_outbox.clone())?),
+        webhook: config.alert_webhook.clone().map(WebhookSender::new).transpose()?.map(Arc::new),
     };
     let app = http::router(state, tls.is_some())?;
     tracing::info!(

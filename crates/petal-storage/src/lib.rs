@@ -5,18 +5,21 @@
 //!   [`on_conn!`]; each backend keeps its native types (uuid, timestamps, jsonb).
 //! * [`OrgScope`]: the proof that the caller is entitled to one organisation's data, required
 //!   by every repository function on organisation data.
-//! * Repositories: [`orgs`], [`invites`], [`users`], [`sessions`], [`audit`].
+//! * Repositories: [`orgs`], [`invites`], [`users`], [`sessions`], [`audit`], [`alerts`],
+//!   and [`throttle`] (per-address login failures, not tenant data).
 //! * [`objects`]: the object store for documents.
 
 mod db;
 mod error;
 mod scope;
 
+pub mod alerts;
 pub mod audit;
 pub mod invites;
 pub mod objects;
 pub mod orgs;
 pub mod sessions;
+pub mod throttle;
 pub mod users;
 
 pub use db::{Backend, Database, ScopedTx, Tx};

@@ -346,3 +346,29 @@ pub async fn record_reauth(
     })?;
     Ok(())
 }
+
+/// Whether the user had any session before, and whether one came from `ip` and one from
+/// `user_agent` (to notice logins from a new address or device).
+pub async fn seen_before(
+    tx: &mut ScopedTx,
+    user_id: UserId,
+    ip: Option<&str>,
+    user_agent: Option<&str>,
+) -> Result<(bool, bool, bool), StorageError> {
+    let org = tx.scope().org_id().as_uuid();
+    let (any, same_ip, same_agent): (i64, i64, i64) = on_conn!(&mut tx.tx, |conn| {
+        sqlx::query_as(
+            "SELECT COUNT(*), \
+             COALESCE(SUM(CASE WHEN ip = $3 THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN user_agent = $4 THEN 1 ELSE 0 END), 0) \
+             FROM sessions WHERE user_id = $1 AND org_id = $2",
+        )
+        .bind(user_id.as_uuid())
+        .bind(org)
+        .bind(ip)
+        .bind(user_agent)
+        .fetch_one(conn)
+        .await
+    })?;
+    Ok((any > 0, same_ip > 0, same_agent > 0))
+}

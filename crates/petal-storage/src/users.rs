@@ -418,15 +418,36 @@ pub async fn reset_mfa(tx: &mut ScopedTx, user_id: UserId) -> Result<bool, Stora
     Ok(changed == 1)
 }
 
-/// Counts a failed password for the user; once `lock_after` consecutive failures are reached
-/// the account is locked until `now + lock_for`. Returns whether this failure locked it.
+/// When repeated wrong passwords slow an account down and lock it.
+#[derive(Debug, Clone, Copy)]
+pub struct LockoutPolicy {
+    /// From this many consecutive failures on, each failure delays the next attempt, doubling
+    /// from one second.
+    pub delay_after: i64,
+    /// At this many, the account locks.
+    pub lock_after: i64,
+    /// For this long.
+    pub lock_for: chrono::Duration,
+}
+
+/// What a failed password did to the account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureOutcome {
+    /// Nothing yet.
+    Counted,
+    /// The next attempt must wait until this time.
+    Delayed(DateTime<Utc>),
+    /// The account is locked until this time (and its count starts again).
+    Locked(DateTime<Utc>),
+}
+
+/// Counts a failed password for the user and applies `policy`.
 pub async fn record_login_failure(
     tx: &mut ScopedTx,
     user_id: UserId,
     now: DateTime<Utc>,
-    lock_after: i64,
-    lock_for: chrono::Duration,
-) -> Result<bool, StorageError> {
+    policy: &LockoutPolicy,
+) -> Result<FailureOutcome, StorageError> {
     let org = tx.scope().org_id().as_uuid();
     let failures: i64 = on_conn!(&mut tx.tx, |conn| {
         sqlx::query_scalar(
@@ -438,21 +459,33 @@ pub async fn record_login_failure(
         .fetch_one(conn)
         .await
     })?;
-    if failures < lock_after {
-        return Ok(false);
-    }
+    let (outcome, reset) = if failures >= policy.lock_after {
+        (FailureOutcome::Locked(now + policy.lock_for), true)
+    } else if failures >= policy.delay_after {
+        let doublings = u32::try_from(failures - policy.delay_after).unwrap_or(u32::MAX).min(10);
+        (FailureOutcome::Delayed(now + chrono::Duration::seconds(1i64 << doublings)), false)
+    } else {
+        return Ok(FailureOutcome::Counted);
+    };
+    let until = match outcome {
+        FailureOutcome::Delayed(t) | FailureOutcome::Locked(t) => t,
+        FailureOutcome::Counted => now,
+    };
     on_conn!(&mut tx.tx, |conn| {
         sqlx::query(
-            "UPDATE users SET failed_logins = 0, locked_until = $3 WHERE id = $1 AND org_id = $2",
+            "UPDATE users SET locked_until = $3, \
+             failed_logins = CASE WHEN $4 THEN 0 ELSE failed_logins END \
+             WHERE id = $1 AND org_id = $2",
         )
         .bind(user_id.as_uuid())
         .bind(org)
-        .bind(now + lock_for)
+        .bind(until)
+        .bind(reset)
         .execute(conn)
         .await
         .map(|_| ())
     })?;
-    Ok(true)
+    Ok(outcome)
 }
 
 /// Clears the failure count after a successful password.

@@ -7,6 +7,7 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum_extra::extract::CookieJar;
+use ipnet::IpNet;
 use petal_crypto::TokenHash;
 use petal_domain::Permission;
 use petal_domain::audit::{Actor, AuditContext};
@@ -44,12 +45,35 @@ impl ClientMeta {
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientMeta {
+/// The client's address: the peer, unless the peer is a trusted proxy, in which case the
+/// right-most address in `X-Forwarded-For` that is not itself a trusted proxy.
+pub fn client_ip(parts: &Parts, trusted: &[IpNet]) -> Option<IpAddr> {
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())?;
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<IpAddr> = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|s| s.trim().parse::<IpAddr>())
+        .collect::<Result<_, _>>()
+        .unwrap_or_default();
+    forwarded.iter().rev().find(|ip| !is_trusted(ip)).or(forwarded.first()).copied().or(Some(peer))
+}
+
+impl FromRequestParts<AppState> for ClientMeta {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         Ok(ClientMeta {
-            ip: parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()),
+            ip: client_ip(parts, &state.trusted_proxies),
             user_agent: parts
                 .headers
                 .get(header::USER_AGENT)
@@ -201,6 +225,8 @@ macro_rules! guards {
 guards! {
     /// Invite and deactivate users, change roles, reset MFA.
     ManageUsers => ManageUsers,
+    /// Read the audit log and security alerts.
+    ReadAudit => ReadAudit,
 }
 
 /// A signed-in user whose role grants `G::PERMISSION`; anyone else gets 403 `forbidden`.
@@ -225,5 +251,35 @@ impl<G: Guard> FromRequestParts<AppState> for Authorized<G> {
                 format!("Your role ({}) may not do this.", user.principal.role),
             ))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::Request;
+
+    fn parts(peer: &str, forwarded: Option<&str>) -> Parts {
+        let mut builder = Request::builder().uri("/");
+        if let Some(f) = forwarded {
+            builder = builder.header("x-forwarded-for", f);
+        }
+        let (mut parts, ()) = builder.body(()).unwrap().into_parts();
+        parts.extensions.insert(ConnectInfo(SocketAddr::new(peer.parse().unwrap(), 4000)));
+        parts
+    }
+
+    #[test]
+    fn forwarding_headers_count_only_from_trusted_proxies() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let ip = |p: &str, f: Option<&str>| client_ip(&parts(p, f), &trusted).unwrap().to_string();
+        // An untrusted peer cannot choose its address.
+        assert_eq!(ip("203.0.113.9", Some("198.51.100.1")), "203.0.113.9");
+        // Behind a trusted proxy, the right-most untrusted hop is the client.
+        assert_eq!(ip("10.0.0.2", Some("198.51.100.1")), "198.51.100.1");
+        assert_eq!(ip("10.0.0.2", Some("6.6.6.6, 198.51.100.1, 10.0.0.3")), "198.51.100.1");
+        // A malformed header is ignored.
+        assert_eq!(ip("10.0.0.2", Some("not-an-ip")), "10.0.0.2");
+        assert_eq!(ip("10.0.0.2", None), "10.0.0.2");
     }
 }

@@ -3,6 +3,7 @@
 
 use super::session::{self, SessionResponse};
 use super::{ApiError, AppState, ErrorBody};
+use crate::alerts::{self, AlertKind};
 use crate::auth::extract::{Authenticated, ClientMeta};
 use crate::auth::{MFA_TOKEN_TTL, backup_codes, password, totp};
 use axum::Json;
@@ -14,14 +15,20 @@ use petal_crypto::{SecretToken, TokenHash};
 use petal_domain::audit::{Actor, AuditAction, AuditContext, AuditEvent, Detail, Target};
 use petal_domain::{Email, UserId};
 use petal_storage::sessions::{self, PendingLogin};
-use petal_storage::{ScopedTx, audit, users};
+use petal_storage::users::{FailureOutcome, LockoutPolicy};
+use petal_storage::{ScopedTx, audit, throttle, users};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
-/// Consecutive wrong passwords that lock an account.
-const LOCK_AFTER: i64 = 10;
-/// How long a locked account stays locked.
-const LOCK_FOR: chrono::Duration = chrono::Duration::minutes(15);
+/// Wrong passwords on one account: from the 5th each delays the next attempt (doubling from
+/// one second); the 10th locks the account for 15 minutes.
+const LOCKOUT: LockoutPolicy =
+    LockoutPolicy { delay_after: 5, lock_after: 10, lock_for: chrono::Duration::minutes(15) };
+/// Failed logins from one address, across accounts, within [`SPRAY_WINDOW`] that throttle it.
+const SPRAY_LIMIT: i64 = 20;
+/// The window for [`SPRAY_LIMIT`].
+const SPRAY_WINDOW: chrono::Duration = chrono::Duration::minutes(10);
 
 /// Email and password.
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -56,15 +63,32 @@ fn event(action: AuditAction, user: UserId, ok: bool) -> AuditEvent {
 }
 
 /// Checks the password. The answer and its timing are the same for an unknown email, a wrong
-/// password, a deactivated or a locked account: `401 invalid_credentials`.
+/// password, a deactivated, delayed or locked account: `401 invalid_credentials`. An address
+/// with too many recent failures across accounts gets `429` with `Retry-After`.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     meta: ClientMeta,
     Json(request): Json<LoginRequest>,
-) -> Result<Json<LoginResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     let now = state.clock.now();
+    let ip = meta.ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    let (recent_failures, oldest) =
+        throttle::failures_since(&state.db, &ip, now - SPRAY_WINDOW).await?;
+    if recent_failures >= SPRAY_LIMIT {
+        let retry_after =
+            oldest.map_or(SPRAY_WINDOW, |t| t + SPRAY_WINDOW - now).num_seconds().max(1);
+        let mut response = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            "Too many failed sign-ins from your address; try again later.",
+        )
+        .into_response();
+        response.headers_mut().insert(header::RETRY_AFTER, retry_after.into());
+        return Ok(response);
+    }
     let account = match Email::parse(&request.email) {
         Ok(email) => users::find_for_login(&state.db, &email).await?,
         Err(_) => None,
@@ -72,50 +96,87 @@ pub async fn login(
     let Some(account) = account else {
         // Spend the same time as a real check, then give the same answer.
         password::verify(request.password, state.auth.dummy_password_hash.clone()).await?;
+        throttle::record_failure(&state.db, &ip, now, now - SPRAY_WINDOW).await?;
         return Err(invalid_credentials());
     };
     let matches = password::verify(request.password, account.password_hash.clone()).await?;
+    if !matches {
+        // Recorded before the account's transaction: on SQLite that transaction holds the
+        // write lock, which this separate statement would wait for.
+        throttle::record_failure(&state.db, &ip, now, now - SPRAY_WINDOW).await?;
+    }
     let context = meta.context(Actor::User { id: account.user_id, role: account.role });
     let mut tx = state.db.begin_scoped(&account.scope).await?;
     let locked = account.locked_until.is_some_and(|until| until > now);
     let refusal = match (matches, account.active, locked) {
-        (_, _, true) => Some("locked"),
-        (_, false, _) => Some("deactivated"),
         (false, _, _) => Some("bad_password"),
+        (_, false, _) => Some("deactivated"),
+        (true, true, true) => Some("locked"),
         (true, true, false) => None,
     };
-    if let Some(reason) = refusal {
-        let failed = event(AuditAction::LoginFailed, account.user_id, false)
-            .detail("reason", Detail::Label(reason.to_owned()));
-        audit::append(&mut tx, now, &context, &failed).await?;
-        if reason == "bad_password"
-            && users::record_login_failure(&mut tx, account.user_id, now, LOCK_AFTER, LOCK_FOR)
-                .await?
+    let Some(reason) = refusal else {
+        users::clear_login_failures(&mut tx, account.user_id).await?;
+        let token = SecretToken::generate().map_err(|e| ApiError::internal(&e))?;
+        sessions::create_pending_login(
+            &mut tx,
+            account.user_id,
+            token.hash().as_bytes(),
+            now,
+            MFA_TOKEN_TTL,
+        )
+        .await?;
+        tx.commit().await?;
+        let (next, methods) = if account.has_factor {
+            ("verify", vec!["totp", "backup_code"])
+        } else {
+            ("enroll", vec!["totp"])
+        };
+        return Ok(Json(LoginResponse { mfa_token: token.expose().to_owned(), next, methods })
+            .into_response());
+    };
+    let failed = event(AuditAction::LoginFailed, account.user_id, false)
+        .detail("reason", Detail::Label(reason.to_owned()));
+    audit::append(&mut tx, now, &context, &failed).await?;
+    let mut raised = Vec::new();
+    if reason == "bad_password" {
+        if let FailureOutcome::Locked(until) =
+            users::record_login_failure(&mut tx, account.user_id, now, &LOCKOUT).await?
         {
             let locked = event(AuditAction::LoginLocked, account.user_id, true)
-                .detail("minutes", Detail::Number(LOCK_FOR.num_minutes()));
+                .detail("minutes", Detail::Number(LOCKOUT.lock_for.num_minutes()));
             audit::append(&mut tx, now, &context, &locked).await?;
+            let details = json!({"locked_until": until});
+            raised.push(
+                alerts::raise(
+                    &mut tx,
+                    AlertKind::AccountLocked,
+                    Some(account.user_id),
+                    Some(ip.clone()),
+                    details,
+                    now,
+                )
+                .await?,
+            );
         }
-        tx.commit().await?;
-        return Err(invalid_credentials());
+        if recent_failures + 1 == SPRAY_LIMIT {
+            let details =
+                json!({"failures": SPRAY_LIMIT, "window_minutes": SPRAY_WINDOW.num_minutes()});
+            raised.push(
+                alerts::raise(
+                    &mut tx,
+                    AlertKind::PasswordSpraying,
+                    None,
+                    Some(ip.clone()),
+                    details,
+                    now,
+                )
+                .await?,
+            );
+        }
     }
-    users::clear_login_failures(&mut tx, account.user_id).await?;
-    let token = SecretToken::generate().map_err(|e| ApiError::internal(&e))?;
-    sessions::create_pending_login(
-        &mut tx,
-        account.user_id,
-        token.hash().as_bytes(),
-        now,
-        MFA_TOKEN_TTL,
-    )
-    .await?;
     tx.commit().await?;
-    let (next, methods) = if account.has_factor {
-        ("verify", vec!["totp", "backup_code"])
-    } else {
-        ("enroll", vec!["totp"])
-    };
-    Ok(Json(LoginResponse { mfa_token: token.expose().to_owned(), next, methods }))
+    alerts::deliver(&state, raised);
+    Err(invalid_credentials())
 }
 
 /// A pending login, its open transaction, and the audit context of its user.
@@ -284,16 +345,29 @@ pub async fn totp_activate(
     let enrolled = event(AuditAction::MfaEnrolled, p.user.id, true)
         .detail("method", Detail::Label("totp".to_owned()));
     audit::append(&mut p.tx, now, &p.context, &enrolled).await?;
-    finish_login(&state, p, &meta, now, Some(codes)).await
+    // A first enrolment is part of signing up; a later one (after a reset) is a change.
+    let (signed_in_before, _, _) = sessions::seen_before(&mut p.tx, p.user.id, None, None).await?;
+    let mut raised = Vec::new();
+    if signed_in_before {
+        let ip = meta.ip.map(|ip| ip.to_string());
+        let details = json!({"change": "enrolled", "method": "totp"});
+        raised.push(
+            alerts::raise(&mut p.tx, AlertKind::MfaChanged, Some(p.user.id), ip, details, now)
+                .await?,
+        );
+    }
+    finish_login(&state, p, &meta, now, Some(codes), raised).await
 }
 
-/// Consumes the pending login, audits the successful login and starts the session.
+/// Consumes the pending login, audits the successful login (alerting on a new address or
+/// device), starts the session, and delivers `raised` alerts once committed.
 async fn finish_login(
     state: &AppState,
     mut p: Pending,
     meta: &ClientMeta,
     now: DateTime<Utc>,
     backup_codes: Option<Vec<String>>,
+    mut raised: Vec<alerts::Raised>,
 ) -> Result<Response, ApiError> {
     if !sessions::consume_pending_login(&mut p.tx, p.login.id, now).await? {
         return Err(ApiError::new(
@@ -304,8 +378,27 @@ async fn finish_login(
     }
     let succeeded = event(AuditAction::LoginSucceeded, p.user.id, true);
     audit::append(&mut p.tx, now, &p.context, &succeeded).await?;
+    let ip = meta.ip.map(|ip| ip.to_string());
+    let (before, same_ip, same_device) =
+        sessions::seen_before(&mut p.tx, p.user.id, ip.as_deref(), meta.user_agent.as_deref())
+            .await?;
+    if before && !(same_ip && same_device) {
+        let details = json!({"new_ip": !same_ip, "new_device": !same_device});
+        raised.push(
+            alerts::raise(
+                &mut p.tx,
+                AlertKind::NewLoginLocation,
+                Some(p.user.id),
+                ip,
+                details,
+                now,
+            )
+            .await?,
+        );
+    }
     let response = session::start(state, &mut p.tx, p.user.id, meta, now, backup_codes).await?;
     p.tx.commit().await?;
+    alerts::deliver(state, raised);
     Ok(response)
 }
 
@@ -343,7 +436,7 @@ pub async fn mfa_verify(
     let verified = event(AuditAction::MfaVerified, p.user.id, true)
         .detail("method", Detail::Label(request.method.clone()));
     audit::append(&mut p.tx, now, &p.context, &verified).await?;
-    finish_login(&state, p, &meta, now, None).await
+    finish_login(&state, p, &meta, now, None, Vec::new()).await
 }
 
 /// Password and a second factor, again.

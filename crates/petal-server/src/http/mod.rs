@@ -8,6 +8,7 @@ mod login;
 mod me;
 mod observe;
 mod ops;
+mod security;
 mod session;
 mod users;
 
@@ -49,6 +50,12 @@ pub struct AppState {
     pub clock: Arc<dyn petal_domain::Clock>,
     /// Base of the links Petal hands out.
     pub public_url: url::Url,
+    /// Peers whose forwarding headers are believed.
+    pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
+    /// Outgoing mail.
+    pub mailer: Arc<crate::notify::mail::Mailer>,
+    /// The alert webhook, if configured.
+    pub webhook: Option<Arc<crate::notify::webhook::WebhookSender>>,
 }
 
 #[derive(OpenApi)]
@@ -62,7 +69,8 @@ pub struct AppState {
         (name = "ops", description = "Liveness, readiness, metrics and this document"),
         (name = "auth", description = "Signing in: password, second factor, session"),
         (name = "me", description = "The signed-in user's own account"),
-        (name = "users", description = "Invitations and user administration (Admins)")
+        (name = "users", description = "Invitations and user administration (Admins)"),
+        (name = "security", description = "Security alerts (Admins)")
     )
 )]
 struct ApiDoc;
@@ -89,6 +97,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(me::my_sessions))
         .routes(routes!(me::revoke_session))
         .routes(routes!(me::change_password))
+        .routes(routes!(security::alerts))
 }
 
 /// The OpenAPI document for every route [`router`] serves.

@@ -2,6 +2,7 @@
 //! Every route here requires the `ManageUsers` permission (Admins).
 
 use super::{ApiError, AppState, ErrorBody};
+use crate::alerts::{self, AlertKind};
 use crate::auth::extract::{Authorized, ClientMeta, ManageUsers};
 use crate::invitations::{self, invite_link};
 use axum::Json;
@@ -153,8 +154,18 @@ pub async fn change_role(
         .detail("before", Detail::Label(before.role.as_str().to_owned()))
         .detail("after", Detail::Label(role.as_str().to_owned()));
     audit::append(&mut tx, now, &admin.user.audit(), &changed).await?;
+    let mut raised = Vec::new();
+    if role == Role::Admin && before.role != Role::Admin {
+        let details = serde_json::json!({"before": before.role.as_str(), "after": "admin",
+                                         "changed_by": admin.user.principal.user_id});
+        let ip = admin.user.meta.ip.map(|ip| ip.to_string());
+        raised.push(
+            alerts::raise(&mut tx, AlertKind::RoleEscalated, Some(id), ip, details, now).await?,
+        );
+    }
     let after = users::get(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
     tx.commit().await?;
+    alerts::deliver(&state, raised);
     Ok(Json(after.into()))
 }
 
@@ -192,7 +203,12 @@ pub async fn reset_mfa(
     sessions::revoke_all(&mut tx, id, "mfa_reset", now).await?;
     let event = AuditEvent::success(AuditAction::MfaReset, user_target(id));
     audit::append(&mut tx, now, &admin.user.audit(), &event).await?;
+    let details =
+        serde_json::json!({"change": "reset", "changed_by": admin.user.principal.user_id});
+    let ip = admin.user.meta.ip.map(|ip| ip.to_string());
+    let raised = alerts::raise(&mut tx, AlertKind::MfaChanged, Some(id), ip, details, now).await?;
     tx.commit().await?;
+    alerts::deliver(&state, vec![raised]);
     Ok(StatusCode::NO_CONTENT)
 }
 
