@@ -97,10 +97,10 @@ pub fn deliver(state: &AppState, raised: Vec<Raised>) {
                     tracing::warn!(error = %format!("{error:#}"), kind = %r.alert.kind, "alert mail not sent");
                 }
             }
-            if let Some(webhook) = &state.webhook {
-                if let Err(error) = webhook.post(&payload).await {
-                    tracing::warn!(error = %format!("{error:#}"), kind = %r.alert.kind, "alert webhook failed");
-                }
+            if let Some(webhook) = &state.webhook
+                && let Err(error) = webhook.post(&payload).await
+            {
+                tracing::warn!(error = %format!("{error:#}"), kind = %r.alert.kind, "alert webhook failed");
             }
         }
     });

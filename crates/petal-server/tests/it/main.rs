@@ -18,6 +18,7 @@ mod authorization;
 mod cli;
 mod http_edge;
 mod identity;
+mod monitoring;
 mod openapi;
 mod org_create;
 mod sessions;
