@@ -14,8 +14,8 @@ use zeroize::Zeroizing;
 pub enum Purpose {
     /// Signing session tokens (Ed25519 seed).
     SessionSigning,
-    /// Encrypting TOTP secrets at rest.
-    TotpSecrets,
+    /// Encrypting users' second-factor secrets at rest (TOTP secrets, phone numbers).
+    UserSecrets,
     /// Keyed hashes of backup codes and one-time codes.
     CodeHashing,
 }
@@ -24,7 +24,7 @@ impl Purpose {
     fn label(self) -> &'static [u8] {
         match self {
             Purpose::SessionSigning => b"petal/v1/session-signing",
-            Purpose::TotpSecrets => b"petal/v1/totp-secrets",
+            Purpose::UserSecrets => b"petal/v1/user-secrets",
             Purpose::CodeHashing => b"petal/v1/code-hashing",
         }
     }
@@ -172,16 +172,16 @@ mod tests {
     #[test]
     fn purposes_get_different_keys_and_derivation_is_stable() {
         let (_d, key) = key();
-        assert_ne!(*key.derive(Purpose::TotpSecrets), *key.derive(Purpose::CodeHashing));
-        assert_eq!(*key.derive(Purpose::TotpSecrets), *key.derive(Purpose::TotpSecrets));
+        assert_ne!(*key.derive(Purpose::UserSecrets), *key.derive(Purpose::CodeHashing));
+        assert_eq!(*key.derive(Purpose::UserSecrets), *key.derive(Purpose::UserSecrets));
         let (_d2, other) = self::key();
-        assert_ne!(*key.derive(Purpose::TotpSecrets), *other.derive(Purpose::TotpSecrets));
+        assert_ne!(*key.derive(Purpose::UserSecrets), *other.derive(Purpose::UserSecrets));
     }
 
     #[test]
     fn sealed_secrets_open_only_with_the_same_context_and_intact_bytes() {
         let (_d, key) = key();
-        let sealed_box = key.secret_box(Purpose::TotpSecrets).unwrap();
+        let sealed_box = key.secret_box(Purpose::UserSecrets).unwrap();
         let sealed = sealed_box.seal(b"JBSWY3DPEHPK3PXP", b"user-1").unwrap();
         assert_eq!(sealed_box.open(&sealed, b"user-1").unwrap().as_slice(), b"JBSWY3DPEHPK3PXP");
         assert!(sealed_box.open(&sealed, b"user-2").is_err());

@@ -36,6 +36,10 @@ pub struct Config {
     pub mail_outbox: PathBuf,
     /// SMTP server for mail (`smtp://host:port`, `smtps://…`); may hold credentials.
     pub smtp_url: Option<SecretUrl>,
+    /// Folder where text messages are written when no gateway is configured.
+    pub sms_outbox: PathBuf,
+    /// HTTP gateway for text messages (credentials as the URL's user and password).
+    pub sms_gateway_url: Option<SecretUrl>,
     /// Where security alerts are POSTed, signed.
     pub alert_webhook: Option<Webhook>,
     /// A session ends after this long without a person's request.
@@ -48,7 +52,7 @@ pub struct Config {
 }
 
 /// Every `PETAL_*` variable this version reads. `PETAL_TEST_*` variables belong to the tests.
-const KNOWN_VARIABLES: [&str; 15] = [
+const KNOWN_VARIABLES: [&str; 17] = [
     "PETAL_DATA_DIR",
     "PETAL_LISTEN",
     "PETAL_PUBLIC_URL",
@@ -62,6 +66,8 @@ const KNOWN_VARIABLES: [&str; 15] = [
     "PETAL_TRUSTED_PROXIES",
     "PETAL_MAIL_OUTBOX",
     "PETAL_SMTP_URL",
+    "PETAL_SMS_OUTBOX",
+    "PETAL_SMS_GATEWAY_URL",
     "PETAL_ALERT_WEBHOOK_URL",
     "PETAL_ALERT_WEBHOOK_SECRET",
 ];
@@ -140,6 +146,8 @@ struct FileSettings {
     trusted_proxies: Option<String>,
     mail_outbox: Option<String>,
     smtp_url: Option<String>,
+    sms_outbox: Option<String>,
+    sms_gateway_url: Option<String>,
     alert_webhook_url: Option<String>,
     alert_webhook_secret: Option<String>,
     session_idle_timeout: Option<String>,
@@ -307,6 +315,21 @@ impl Config {
                 Some(SecretUrl(SecretString::from(value)))
             }
         };
+        let sms_outbox = src
+            .get("sms_outbox", &src.file.sms_outbox)
+            .map_or_else(|| data_dir.join("sms-outbox"), |(_, v)| PathBuf::from(v));
+        let sms_gateway_url = match src.get("sms_gateway_url", &src.file.sms_gateway_url) {
+            None => None,
+            Some((name, value)) => {
+                let scheme = Url::parse(&value).map(|u| u.scheme().to_owned()).unwrap_or_default();
+                if !matches!(scheme.as_str(), "http" | "https") {
+                    return Err(ConfigError(format!(
+                        "{name} must be an http:// or https:// URL (value not shown)"
+                    )));
+                }
+                Some(SecretUrl(SecretString::from(value)))
+            }
+        };
         let alert_webhook = match (
             src.get("alert_webhook_url", &src.file.alert_webhook_url),
             src.get("alert_webhook_secret", &src.file.alert_webhook_secret),
@@ -345,6 +368,8 @@ impl Config {
             trusted_proxies,
             mail_outbox,
             smtp_url,
+            sms_outbox,
+            sms_gateway_url,
             alert_webhook,
             session_idle_timeout,
             session_max_age,

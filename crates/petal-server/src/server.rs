@@ -5,6 +5,7 @@ use crate::auth::Auth;
 use crate::config::{Config, TlsFiles};
 use crate::http::{self, AppState, HttpMetrics};
 use crate::notify::mail::Mailer;
+use crate::notify::sms::SmsSender;
 use crate::notify::webhook::WebhookSender;
 use anyhow::Context;
 use axum::Router;
@@ -65,6 +66,7 @@ pub async fn run_with_clock(
         public_url: config.public_url.clone(),
         trusted_proxies: Arc::new(config.trusted_proxies.clone()),
         mailer: Arc::new(Mailer::new(config.smtp_url.as_ref(), config.mail_outbox.clone())?),
+        sms: Arc::new(SmsSender::new(config.sms_gateway_url.as_ref(), config.sms_outbox.clone())?),
         webhook: config.alert_webhook.clone().map(WebhookSender::new).transpose()?.map(Arc::new),
     };
     let app = http::router(state, tls.is_some())?;

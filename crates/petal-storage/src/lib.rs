@@ -19,6 +19,7 @@ pub mod invites;
 pub mod objects;
 pub mod orgs;
 pub mod sessions;
+pub mod sms_codes;
 pub mod throttle;
 pub mod users;
 

@@ -22,6 +22,8 @@ pub struct User {
     pub active: bool,
     /// Whether a TOTP authenticator is enrolled.
     pub totp_enabled: bool,
+    /// Whether a verified phone receives SMS codes.
+    pub sms_enabled: bool,
     /// When the account was created.
     pub created_at: DateTime<Utc>,
 }
@@ -34,6 +36,7 @@ struct UserRow {
     role: String,
     status: String,
     totp_enabled_at: Option<DateTime<Utc>>,
+    phone_verified_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
 }
 
@@ -46,6 +49,7 @@ impl UserRow {
             role: parse_role(&self.role)?,
             active: self.status == "active",
             totp_enabled: self.totp_enabled_at.is_some(),
+            sms_enabled: self.phone_verified_at.is_some(),
             created_at: self.created_at,
         })
     }
@@ -180,8 +184,9 @@ pub async fn find_for_login(
         (Uuid, Uuid, String, String, String, Option<DateTime<Utc>>, i64, Option<DateTime<Utc>>);
     let row: Option<Row> = on_pool!(db, |pool| {
         sqlx::query_as(
-            "SELECT id, org_id, role, status, password_hash, totp_enabled_at, \
-             failed_logins, locked_until FROM users WHERE email = $1",
+            "SELECT id, org_id, role, status, password_hash, \
+             COALESCE(totp_enabled_at, phone_verified_at), failed_logins, locked_until \
+             FROM users WHERE email = $1",
         )
         .bind(email.as_str())
         .fetch_optional(pool)
@@ -207,7 +212,8 @@ pub async fn get(tx: &mut ScopedTx, user_id: UserId) -> Result<Option<User>, Sto
     let org = tx.scope().org_id().as_uuid();
     let row: Option<UserRow> = on_conn!(&mut tx.tx, |conn| {
         sqlx::query_as(
-            "SELECT id, email, name, role, status, totp_enabled_at, created_at FROM users \
+            "SELECT id, email, name, role, status, totp_enabled_at, phone_verified_at, created_at \
+             FROM users \
              WHERE id = $1 AND org_id = $2",
         )
         .bind(user_id.as_uuid())
@@ -223,7 +229,8 @@ pub async fn list(tx: &mut ScopedTx) -> Result<Vec<User>, StorageError> {
     let org = tx.scope().org_id().as_uuid();
     let rows: Vec<UserRow> = on_conn!(&mut tx.tx, |conn| {
         sqlx::query_as(
-            "SELECT id, email, name, role, status, totp_enabled_at, created_at FROM users \
+            "SELECT id, email, name, role, status, totp_enabled_at, phone_verified_at, created_at \
+             FROM users \
              WHERE org_id = $1 ORDER BY email",
         )
         .bind(org)
@@ -406,7 +413,8 @@ pub async fn reset_mfa(tx: &mut ScopedTx, user_id: UserId) -> Result<bool, Stora
     let org = tx.scope().org_id().as_uuid();
     let changed = on_conn!(&mut tx.tx, |conn| {
         sqlx::query(
-            "UPDATE users SET totp_secret = NULL, totp_enabled_at = NULL, totp_last_step = NULL \
+            "UPDATE users SET totp_secret = NULL, totp_enabled_at = NULL, totp_last_step = NULL, \
+             phone_pending = NULL, phone = NULL, phone_verified_at = NULL \
              WHERE id = $1 AND org_id = $2",
         )
         .bind(user_id.as_uuid())
@@ -525,5 +533,51 @@ pub async fn set_password(
         user_id,
         "UPDATE users SET password_hash = $3 WHERE id = $1 AND org_id = $2",
         password_hash
+    )
+}
+
+/// Stores a phone number (sealed by the caller) waiting for its first code.
+pub async fn set_pending_phone(
+    tx: &mut ScopedTx,
+    user_id: UserId,
+    sealed_phone: &[u8],
+) -> Result<bool, StorageError> {
+    update_user!(
+        tx,
+        user_id,
+        "UPDATE users SET phone_pending = $3 WHERE id = $1 AND org_id = $2",
+        sealed_phone
+    )
+}
+
+/// The sealed phone numbers: `(verified, pending)`.
+pub async fn phones(
+    tx: &mut ScopedTx,
+    user_id: UserId,
+) -> Result<(Option<Vec<u8>>, Option<Vec<u8>>), StorageError> {
+    let org = tx.scope().org_id().as_uuid();
+    type Row = (Option<Vec<u8>>, Option<Vec<u8>>);
+    let row: Option<Row> = on_conn!(&mut tx.tx, |conn| {
+        sqlx::query_as("SELECT phone, phone_pending FROM users WHERE id = $1 AND org_id = $2")
+            .bind(user_id.as_uuid())
+            .bind(org)
+            .fetch_optional(conn)
+            .await
+    })?;
+    Ok(row.unwrap_or((None, None)))
+}
+
+/// Makes the pending phone the verified one.
+pub async fn confirm_phone(
+    tx: &mut ScopedTx,
+    user_id: UserId,
+    now: DateTime<Utc>,
+) -> Result<bool, StorageError> {
+    update_user!(
+        tx,
+        user_id,
+        "UPDATE users SET phone = phone_pending, phone_pending = NULL, phone_verified_at = $3 \
+         WHERE id = $1 AND org_id = $2 AND phone_pending IS NOT NULL",
+        now
     )
 }

@@ -15,8 +15,8 @@ use std::time::Duration;
 pub struct Auth {
     /// Signs and verifies session tokens.
     pub tokens: token::TokenKeys,
-    /// Seals TOTP secrets at rest.
-    pub totp_box: SecretBox,
+    /// Seals TOTP secrets and phone numbers at rest (the user id is bound in).
+    pub user_secrets: SecretBox,
     /// Hashes backup codes.
     pub codes: CodeHasher,
     /// Verified against when an email is unknown, so that answer takes as long as a real one.
@@ -46,7 +46,7 @@ impl Auth {
             |d: Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
         Ok(Self {
             tokens: token::TokenKeys::new(&master.session_signing_key()?),
-            totp_box: master.secret_box(Purpose::TotpSecrets)?,
+            user_secrets: master.secret_box(Purpose::UserSecrets)?,
             codes: master.code_hasher(),
             dummy_password_hash: password::dummy_hash().await?,
             idle: to_chrono(idle),

@@ -16,7 +16,7 @@ use petal_domain::audit::{Actor, AuditAction, AuditContext, AuditEvent, Detail, 
 use petal_domain::{Email, UserId};
 use petal_storage::sessions::{self, PendingLogin};
 use petal_storage::users::{FailureOutcome, LockoutPolicy};
-use petal_storage::{ScopedTx, audit, throttle, users};
+use petal_storage::{ScopedTx, audit, sms_codes, throttle, users};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -127,9 +127,9 @@ pub async fn login(
         .await?;
         tx.commit().await?;
         let (next, methods) = if account.has_factor {
-            ("verify", vec!["totp", "backup_code"])
+            ("verify", vec!["totp", "sms", "backup_code"])
         } else {
-            ("enroll", vec!["totp"])
+            ("enroll", vec!["totp", "sms"])
         };
         return Ok(Json(LoginResponse { mfa_token: token.expose().to_owned(), next, methods })
             .into_response());
@@ -236,7 +236,7 @@ async fn totp_ok(
     }
     let secret = state
         .auth
-        .totp_box
+        .user_secrets
         .open(&sealed, user.as_uuid().as_bytes())
         .map_err(|e| ApiError::internal(&e))?;
     let Some(step) = totp::matching_step(&secret, code, now) else { return Ok(false) };
@@ -258,10 +258,11 @@ async fn factor_ok(
             let hash = backup_codes::hash(&state.auth.codes, user, code);
             Ok(users::use_backup_code(tx, user, &hash, now).await?)
         }
+        "sms" => Ok(sms_codes::redeem(tx, user, &sms_code_hash(state, user, code), now).await?),
         _ => Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "unsupported_method",
-            "Use method \"totp\" or \"backup_code\".",
+            "Use method \"totp\", \"sms\" or \"backup_code\".",
         )),
     }
 }
@@ -296,7 +297,7 @@ pub async fn totp_setup(
     let secret = totp::new_secret()?;
     let sealed = state
         .auth
-        .totp_box
+        .user_secrets
         .seal(&secret, p.user.id.as_uuid().as_bytes())
         .map_err(|e| ApiError::internal(&e))?;
     users::set_pending_totp(&mut p.tx, p.user.id, &sealed).await?;
@@ -338,25 +339,40 @@ pub async fn totp_activate(
     if !totp_ok(&state, &mut p.tx, p.user.id, &request.code, true, now).await? {
         return Err(reject_code(p, "totp", now).await?);
     }
+    let codes = new_backup_codes(&state, &mut p).await?;
+    let raised = enrolment_alert(&mut p, &meta, "totp", now).await?;
+    finish_login(&state, p, &meta, now, Some(codes), raised).await
+}
+
+/// Replaces the user's backup codes with a fresh set and returns it, to be shown once.
+async fn new_backup_codes(state: &AppState, p: &mut Pending) -> Result<Vec<String>, ApiError> {
     let codes = backup_codes::generate()?;
     let hashes: Vec<[u8; 32]> =
         codes.iter().map(|c| backup_codes::hash(&state.auth.codes, p.user.id, c)).collect();
     users::replace_backup_codes(&mut p.tx, p.user.id, &hashes).await?;
+    Ok(codes)
+}
+
+/// Audits an enrolment; a first enrolment is part of signing up, a later one (after a reset)
+/// is a change that raises an alert.
+async fn enrolment_alert(
+    p: &mut Pending,
+    meta: &ClientMeta,
+    method: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<alerts::Raised>, ApiError> {
     let enrolled = event(AuditAction::MfaEnrolled, p.user.id, true)
-        .detail("method", Detail::Label("totp".to_owned()));
+        .detail("method", Detail::Label(method.to_owned()));
     audit::append(&mut p.tx, now, &p.context, &enrolled).await?;
-    // A first enrolment is part of signing up; a later one (after a reset) is a change.
     let (signed_in_before, _, _) = sessions::seen_before(&mut p.tx, p.user.id, None, None).await?;
-    let mut raised = Vec::new();
-    if signed_in_before {
-        let ip = meta.ip.map(|ip| ip.to_string());
-        let details = json!({"change": "enrolled", "method": "totp"});
-        raised.push(
-            alerts::raise(&mut p.tx, AlertKind::MfaChanged, Some(p.user.id), ip, details, now)
-                .await?,
-        );
+    if !signed_in_before {
+        return Ok(Vec::new());
     }
-    finish_login(&state, p, &meta, now, Some(codes), raised).await
+    let ip = meta.ip.map(|ip| ip.to_string());
+    let details = json!({"change": "enrolled", "method": method});
+    Ok(vec![
+        alerts::raise(&mut p.tx, AlertKind::MfaChanged, Some(p.user.id), ip, details, now).await?,
+    ])
 }
 
 /// Consumes the pending login, audits the successful login (alerting on a new address or
@@ -402,6 +418,194 @@ async fn finish_login(
     Ok(response)
 }
 
+/// How long an SMS code works.
+const SMS_CODE_TTL: chrono::Duration = chrono::Duration::minutes(5);
+/// At most this many SMS codes per user per [`SMS_WINDOW`].
+const SMS_LIMIT: i64 = 3;
+/// The window for [`SMS_LIMIT`].
+const SMS_WINDOW: chrono::Duration = chrono::Duration::minutes(10);
+
+fn sms_code_hash(state: &AppState, user: UserId, code: &str) -> [u8; 32] {
+    let digits: String = code.chars().filter(char::is_ascii_digit).collect();
+    state.auth.codes.hash(user.as_uuid().as_bytes(), &format!("sms:{digits}"))
+}
+
+/// A uniformly random 6-digit code.
+fn six_digits() -> Result<String, ApiError> {
+    loop {
+        let mut bytes = [0u8; 4];
+        aws_lc_rs::rand::fill(&mut bytes).map_err(|_| ApiError::internal(&"random failed"))?;
+        let n = u32::from_be_bytes(bytes);
+        // Reject the top sliver so every code is equally likely.
+        if n < u32::MAX - (u32::MAX % 1_000_000) {
+            return Ok(format!("{:06}", n % 1_000_000));
+        }
+    }
+}
+
+/// Checks the per-user limit, stores a new code and commits, then sends it to `phone`. The
+/// code is committed first so no transaction waits on the gateway; a code that could not be
+/// delivered is simply never used.
+async fn send_sms_code(
+    state: &AppState,
+    mut p: Pending,
+    phone: &str,
+    now: DateTime<Utc>,
+) -> Result<Response, ApiError> {
+    if sms_codes::sent_since(&mut p.tx, p.user.id, now - SMS_WINDOW).await? >= SMS_LIMIT {
+        let mut response = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_codes",
+            "Too many codes sent; wait a few minutes.",
+        )
+        .into_response();
+        response.headers_mut().insert(header::RETRY_AFTER, SMS_WINDOW.num_seconds().into());
+        return Ok(response);
+    }
+    let code = six_digits()?;
+    let hash = sms_code_hash(state, p.user.id, &code);
+    sms_codes::create(&mut p.tx, p.user.id, &hash, now, SMS_CODE_TTL).await?;
+    p.tx.commit().await?;
+    let body =
+        format!("Your Petal sign-in code is {code}. It expires in 5 minutes. Never share it.");
+    if let Err(error) = state.sms.send(phone, &body).await {
+        tracing::warn!(error = %format!("{error:#}"), "SMS not sent");
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "sms_unavailable",
+            "The code could not be sent; try another method.",
+        ));
+    }
+    Ok((StatusCode::ACCEPTED, Json(json!({"sent": true, "to": masked(phone)}))).into_response())
+}
+
+/// `+44••••••0123`: enough to recognise one's own number, not to learn someone else's.
+fn masked(phone: &str) -> String {
+    let chars: Vec<char> = phone.chars().collect();
+    chars
+        .iter()
+        .enumerate()
+        .map(|(i, c)| if i < 3 || i + 4 >= chars.len() { *c } else { '•' })
+        .collect()
+}
+
+/// A phone number in E.164 form: `+`, a non-zero digit, 7 to 14 more digits.
+fn parse_phone(input: &str) -> Result<String, ApiError> {
+    let compact: String = input.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')')).collect();
+    let digits = compact.strip_prefix('+').unwrap_or_default();
+    let valid = (8..=15).contains(&digits.len())
+        && digits.chars().all(|c| c.is_ascii_digit())
+        && !digits.starts_with('0');
+    if valid {
+        Ok(compact)
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_phone",
+            "Give the number in international form, e.g. +447700900123.",
+        ))
+    }
+}
+
+/// Associated data binding a sealed phone number to its user.
+fn phone_context(user: UserId) -> Vec<u8> {
+    [b"phone:".as_slice(), user.as_uuid().as_bytes()].concat()
+}
+
+/// An `mfa_token` and a phone number.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct SmsSetupRequest {
+    mfa_token: String,
+    /// E.164, e.g. `+447700900123`.
+    phone: String,
+}
+
+/// Starts SMS enrolment: the number is kept (sealed) and a code is sent to it.
+#[utoipa::path(post, path = "/api/v1/auth/mfa/sms/setup", tag = "auth", request_body = SmsSetupRequest,
+    responses((status = 202), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn sms_setup(
+    State(state): State<AppState>,
+    meta: ClientMeta,
+    Json(request): Json<SmsSetupRequest>,
+) -> Result<Response, ApiError> {
+    let now = state.clock.now();
+    let phone = parse_phone(&request.phone)?;
+    let mut p = pending(&state, &meta, &request.mfa_token).await?;
+    if p.user.totp_enabled || p.user.sms_enabled {
+        return Err(already_enrolled());
+    }
+    let sealed = state
+        .auth
+        .user_secrets
+        .seal(phone.as_bytes(), &phone_context(p.user.id))
+        .map_err(|e| ApiError::internal(&e))?;
+    users::set_pending_phone(&mut p.tx, p.user.id, &sealed).await?;
+    send_sms_code(&state, p, &phone, now).await
+}
+
+/// Finishes SMS enrolment with the code sent to the number: the session starts, and 10 backup
+/// codes are shown once.
+#[utoipa::path(post, path = "/api/v1/auth/mfa/sms/activate", tag = "auth", request_body = CodeRequest,
+    responses((status = 200, body = SessionResponse), (status = 401, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub async fn sms_activate(
+    State(state): State<AppState>,
+    meta: ClientMeta,
+    Json(request): Json<CodeRequest>,
+) -> Result<Response, ApiError> {
+    let now = state.clock.now();
+    let mut p = pending(&state, &meta, &request.mfa_token).await?;
+    if p.user.totp_enabled || p.user.sms_enabled {
+        return Err(already_enrolled());
+    }
+    let hash = sms_code_hash(&state, p.user.id, &request.code);
+    if !sms_codes::redeem(&mut p.tx, p.user.id, &hash, now).await?
+        || !users::confirm_phone(&mut p.tx, p.user.id, now).await?
+    {
+        return Err(reject_code(p, "sms", now).await?);
+    }
+    let codes = new_backup_codes(&state, &mut p).await?;
+    let raised = enrolment_alert(&mut p, &meta, "sms", now).await?;
+    finish_login(&state, p, &meta, now, Some(codes), raised).await
+}
+
+/// Asks for a code by SMS for a pending login.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ChallengeRequest {
+    mfa_token: String,
+    /// `sms`.
+    method: String,
+}
+
+/// Sends an SMS code to the user's verified number (at most 3 per 10 minutes).
+#[utoipa::path(post, path = "/api/v1/auth/mfa/challenge", tag = "auth", request_body = ChallengeRequest,
+    responses((status = 202), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
+pub async fn mfa_challenge(
+    State(state): State<AppState>,
+    meta: ClientMeta,
+    Json(request): Json<ChallengeRequest>,
+) -> Result<Response, ApiError> {
+    let now = state.clock.now();
+    let mut p = pending(&state, &meta, &request.mfa_token).await?;
+    let (verified, _) = users::phones(&mut p.tx, p.user.id).await?;
+    let (Some(sealed), "sms") = (verified, request.method.as_str()) else {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "method_unavailable",
+            "No verified phone: use another method.",
+        ));
+    };
+    let phone = state
+        .auth
+        .user_secrets
+        .open(&sealed, &phone_context(p.user.id))
+        .map_err(|e| ApiError::internal(&e))?;
+    let phone = String::from_utf8(phone.to_vec()).map_err(|e| ApiError::internal(&e))?;
+    send_sms_code(&state, p, &phone, now).await
+}
+
 /// A second factor for a pending login.
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct VerifyRequest {
@@ -423,7 +627,7 @@ pub async fn mfa_verify(
 ) -> Result<Response, ApiError> {
     let now = state.clock.now();
     let mut p = pending(&state, &meta, &request.mfa_token).await?;
-    if !p.user.totp_enabled {
+    if !p.user.totp_enabled && !p.user.sms_enabled {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "mfa_enrollment_required",

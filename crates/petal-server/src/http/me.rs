@@ -31,6 +31,7 @@ pub struct Me {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct MfaStatus {
     totp: bool,
+    sms: bool,
     backup_codes_left: i64,
 }
 
@@ -48,7 +49,7 @@ pub async fn me(State(state): State<AppState>, user: Authenticated) -> Result<Js
         email: profile.email,
         name: profile.name,
         role: profile.role,
-        mfa: MfaStatus { totp: profile.totp_enabled, backup_codes_left },
+        mfa: MfaStatus { totp: profile.totp_enabled, sms: profile.sms_enabled, backup_codes_left },
     }))
 }
 

@@ -54,6 +54,8 @@ pub struct AppState {
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
     /// Outgoing mail.
     pub mailer: Arc<crate::notify::mail::Mailer>,
+    /// Outgoing text messages.
+    pub sms: Arc<crate::notify::sms::SmsSender>,
     /// The alert webhook, if configured.
     pub webhook: Option<Arc<crate::notify::webhook::WebhookSender>>,
 }
@@ -90,6 +92,9 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(login::login))
         .routes(routes!(login::totp_setup))
         .routes(routes!(login::totp_activate))
+        .routes(routes!(login::sms_setup))
+        .routes(routes!(login::sms_activate))
+        .routes(routes!(login::mfa_challenge))
         .routes(routes!(login::mfa_verify))
         .routes(routes!(login::reauth))
         .routes(routes!(login::logout))

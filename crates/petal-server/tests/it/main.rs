@@ -22,4 +22,5 @@ mod monitoring;
 mod openapi;
 mod org_create;
 mod sessions;
+mod sms;
 mod tls;

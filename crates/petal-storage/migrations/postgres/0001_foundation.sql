@@ -22,6 +22,10 @@ CREATE TABLE users (
     totp_enabled_at timestamptz,
     -- The last accepted TOTP step: a code at or before it is refused (no replay).
     totp_last_step  bigint,
+    -- Phone for SMS codes, sealed like the TOTP secret: pending until a code proves it.
+    phone_pending   bytea,
+    phone           bytea,
+    phone_verified_at timestamptz,
     failed_logins   bigint NOT NULL DEFAULT 0,
     locked_until    timestamptz
 );

@@ -39,3 +39,16 @@ CREATE TABLE sessions (
     revoked_reason  text
 );
 CREATE INDEX sessions_user ON sessions (user_id);
+
+-- One-time SMS codes (keyed hashes), 5 minutes, single use, 5 wrong guesses at most.
+CREATE TABLE sms_codes (
+    id          uuid PRIMARY KEY,
+    org_id      uuid NOT NULL REFERENCES organisations (id),
+    user_id     uuid NOT NULL REFERENCES users (id),
+    code_hash   bytea NOT NULL,
+    created_at  timestamptz NOT NULL,
+    expires_at  timestamptz NOT NULL,
+    used_at     timestamptz,
+    wrong_guesses bigint NOT NULL DEFAULT 0
+);
+CREATE INDEX sms_codes_user ON sms_codes (user_id, created_at);

@@ -23,6 +23,10 @@ CREATE TABLE users (
     totp_enabled_at TEXT,
     -- The last accepted TOTP step: a code at or before it is refused (no replay).
     totp_last_step  INTEGER,
+    -- Phone for SMS codes, sealed like the TOTP secret: pending until a code proves it.
+    phone_pending   BLOB,
+    phone           BLOB,
+    phone_verified_at TEXT,
     failed_logins   INTEGER NOT NULL DEFAULT 0,
     locked_until    TEXT
 );

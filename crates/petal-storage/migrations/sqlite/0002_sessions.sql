@@ -39,3 +39,16 @@ CREATE TABLE sessions (
     revoked_reason  TEXT
 );
 CREATE INDEX sessions_user ON sessions (user_id);
+
+-- One-time SMS codes (keyed hashes), 5 minutes, single use, 5 wrong guesses at most.
+CREATE TABLE sms_codes (
+    id          BLOB PRIMARY KEY NOT NULL,
+    org_id      BLOB NOT NULL REFERENCES organisations (id),
+    user_id     BLOB NOT NULL REFERENCES users (id),
+    code_hash   BLOB NOT NULL,
+    created_at  TEXT NOT NULL,
+    expires_at  TEXT NOT NULL,
+    used_at     TEXT,
+    wrong_guesses INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX sms_codes_user ON sms_codes (user_id, created_at);

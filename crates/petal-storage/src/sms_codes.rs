@@ -1,0 +1,98 @@
+//! One-time SMS codes: stored as keyed hashes, valid 5 minutes, used once, void after five
+//! wrong guesses.
+
+use crate::db::on_conn;
+use crate::{ScopedTx, StorageError};
+use chrono::{DateTime, Duration, Utc};
+use petal_domain::UserId;
+use uuid::Uuid;
+
+/// Wrong guesses that void a user's outstanding codes.
+pub const MAX_WRONG_GUESSES: i64 = 5;
+
+/// Stores a new code for the user.
+pub async fn create(
+    tx: &mut ScopedTx,
+    user_id: UserId,
+    code_hash: &[u8; 32],
+    now: DateTime<Utc>,
+    valid_for: Duration,
+) -> Result<(), StorageError> {
+    let org = tx.scope().org_id().as_uuid();
+    on_conn!(&mut tx.tx, |conn| {
+        sqlx::query(
+            "INSERT INTO sms_codes (id, org_id, user_id, code_hash, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(Uuid::new_v4())
+        .bind(org)
+        .bind(user_id.as_uuid())
+        .bind(code_hash.as_slice())
+        .bind(now)
+        .bind(now + valid_for)
+        .execute(conn)
+        .await
+        .map(|_| ())
+    })?;
+    Ok(())
+}
+
+/// How many codes were sent to the user since `since` (for rate limiting).
+pub async fn sent_since(
+    tx: &mut ScopedTx,
+    user_id: UserId,
+    since: DateTime<Utc>,
+) -> Result<i64, StorageError> {
+    let org = tx.scope().org_id().as_uuid();
+    Ok(on_conn!(&mut tx.tx, |conn| {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sms_codes WHERE user_id = $1 AND org_id = $2 AND created_at > $3",
+        )
+        .bind(user_id.as_uuid())
+        .bind(org)
+        .bind(since)
+        .fetch_one(conn)
+        .await
+    })?)
+}
+
+/// Uses the live code whose hash is `code_hash`; on a miss, counts a wrong guess against every
+/// live code of the user. Returns whether the code was right.
+pub async fn redeem(
+    tx: &mut ScopedTx,
+    user_id: UserId,
+    code_hash: &[u8; 32],
+    now: DateTime<Utc>,
+) -> Result<bool, StorageError> {
+    let org = tx.scope().org_id().as_uuid();
+    let used = on_conn!(&mut tx.tx, |conn| {
+        sqlx::query(
+            "UPDATE sms_codes SET used_at = $4 WHERE user_id = $1 AND org_id = $2 \
+             AND code_hash = $3 AND used_at IS NULL AND expires_at > $4 AND wrong_guesses < $5",
+        )
+        .bind(user_id.as_uuid())
+        .bind(org)
+        .bind(code_hash.as_slice())
+        .bind(now)
+        .bind(MAX_WRONG_GUESSES)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    if used >= 1 {
+        return Ok(true);
+    }
+    on_conn!(&mut tx.tx, |conn| {
+        sqlx::query(
+            "UPDATE sms_codes SET wrong_guesses = wrong_guesses + 1 WHERE user_id = $1 \
+             AND org_id = $2 AND used_at IS NULL AND expires_at > $3",
+        )
+        .bind(user_id.as_uuid())
+        .bind(org)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|_| ())
+    })?;
+    Ok(false)
+}
