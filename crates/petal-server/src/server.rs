@@ -52,6 +52,7 @@ pub async fn run_with_clock(
     let tls = config.tls.as_ref().map(tls_config).transpose()?;
     let auth = Auth::new(
         &resources.master_key,
+        &config.public_url,
         config.session_idle_timeout,
         config.session_max_age,
         tls.is_some(),

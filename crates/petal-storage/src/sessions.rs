@@ -372,3 +372,51 @@ pub async fn seen_before(
     })?;
     Ok((any > 0, same_ip > 0, same_agent > 0))
 }
+
+/// Keeps the state of a WebAuthn ceremony on a pending login (replacing any earlier one).
+pub async fn set_ceremony(
+    tx: &mut ScopedTx,
+    pending_id: Uuid,
+    state: &str,
+) -> Result<(), StorageError> {
+    let org = tx.scope().org_id().as_uuid();
+    on_conn!(&mut tx.tx, |conn| {
+        sqlx::query("UPDATE login_challenges SET webauthn_state = $3 WHERE id = $1 AND org_id = $2")
+            .bind(pending_id)
+            .bind(org)
+            .bind(state)
+            .execute(conn)
+            .await
+            .map(|_| ())
+    })?;
+    Ok(())
+}
+
+/// Takes (reads and clears) the WebAuthn ceremony state of a pending login: each ceremony
+/// can be finished once.
+pub async fn take_ceremony(
+    tx: &mut ScopedTx,
+    pending_id: Uuid,
+) -> Result<Option<String>, StorageError> {
+    let org = tx.scope().org_id().as_uuid();
+    let state: Option<Option<String>> = on_conn!(&mut tx.tx, |conn| {
+        sqlx::query_scalar(
+            "SELECT webauthn_state FROM login_challenges WHERE id = $1 AND org_id = $2",
+        )
+        .bind(pending_id)
+        .bind(org)
+        .fetch_optional(conn)
+        .await
+    })?;
+    on_conn!(&mut tx.tx, |conn| {
+        sqlx::query(
+            "UPDATE login_challenges SET webauthn_state = NULL WHERE id = $1 AND org_id = $2",
+        )
+        .bind(pending_id)
+        .bind(org)
+        .execute(conn)
+        .await
+        .map(|_| ())
+    })?;
+    Ok(state.flatten())
+}

@@ -24,6 +24,8 @@ pub struct User {
     pub totp_enabled: bool,
     /// Whether a verified phone receives SMS codes.
     pub sms_enabled: bool,
+    /// Whether at least one passkey is registered.
+    pub passkey_enabled: bool,
     /// When the account was created.
     pub created_at: DateTime<Utc>,
 }
@@ -37,6 +39,7 @@ struct UserRow {
     status: String,
     totp_enabled_at: Option<DateTime<Utc>>,
     phone_verified_at: Option<DateTime<Utc>>,
+    passkeys: i64,
     created_at: DateTime<Utc>,
 }
 
@@ -50,6 +53,7 @@ impl UserRow {
             active: self.status == "active",
             totp_enabled: self.totp_enabled_at.is_some(),
             sms_enabled: self.phone_verified_at.is_some(),
+            passkey_enabled: self.passkeys > 0,
             created_at: self.created_at,
         })
     }
@@ -185,8 +189,9 @@ pub async fn find_for_login(
     let row: Option<Row> = on_pool!(db, |pool| {
         sqlx::query_as(
             "SELECT id, org_id, role, status, password_hash, \
-             COALESCE(totp_enabled_at, phone_verified_at), failed_logins, locked_until \
-             FROM users WHERE email = $1",
+             COALESCE(totp_enabled_at, phone_verified_at, \
+                 (SELECT MIN(created_at) FROM passkeys p WHERE p.user_id = users.id)), \
+             failed_logins, locked_until FROM users WHERE email = $1",
         )
         .bind(email.as_str())
         .fetch_optional(pool)
@@ -212,8 +217,8 @@ pub async fn get(tx: &mut ScopedTx, user_id: UserId) -> Result<Option<User>, Sto
     let org = tx.scope().org_id().as_uuid();
     let row: Option<UserRow> = on_conn!(&mut tx.tx, |conn| {
         sqlx::query_as(
-            "SELECT id, email, name, role, status, totp_enabled_at, phone_verified_at, created_at \
-             FROM users \
+            "SELECT id, email, name, role, status, totp_enabled_at, phone_verified_at, created_at, \
+             (SELECT COUNT(*) FROM passkeys p WHERE p.user_id = users.id) AS passkeys FROM users \
              WHERE id = $1 AND org_id = $2",
         )
         .bind(user_id.as_uuid())
@@ -229,8 +234,8 @@ pub async fn list(tx: &mut ScopedTx) -> Result<Vec<User>, StorageError> {
     let org = tx.scope().org_id().as_uuid();
     let rows: Vec<UserRow> = on_conn!(&mut tx.tx, |conn| {
         sqlx::query_as(
-            "SELECT id, email, name, role, status, totp_enabled_at, phone_verified_at, created_at \
-             FROM users \
+            "SELECT id, email, name, role, status, totp_enabled_at, phone_verified_at, created_at, \
+             (SELECT COUNT(*) FROM passkeys p WHERE p.user_id = users.id) AS passkeys FROM users \
              WHERE org_id = $1 ORDER BY email",
         )
         .bind(org)
@@ -411,6 +416,14 @@ pub async fn backup_codes_left(tx: &mut ScopedTx, user_id: UserId) -> Result<i64
 pub async fn reset_mfa(tx: &mut ScopedTx, user_id: UserId) -> Result<bool, StorageError> {
     replace_backup_codes(tx, user_id, &[]).await?;
     let org = tx.scope().org_id().as_uuid();
+    on_conn!(&mut tx.tx, |conn| {
+        sqlx::query("DELETE FROM passkeys WHERE user_id = $1 AND org_id = $2")
+            .bind(user_id.as_uuid())
+            .bind(org)
+            .execute(conn)
+            .await
+            .map(|_| ())
+    })?;
     let changed = on_conn!(&mut tx.tx, |conn| {
         sqlx::query(
             "UPDATE users SET totp_secret = NULL, totp_enabled_at = NULL, totp_last_step = NULL, \
@@ -580,4 +593,63 @@ pub async fn confirm_phone(
          WHERE id = $1 AND org_id = $2 AND phone_pending IS NOT NULL",
         now
     )
+}
+
+/// Registers a passkey (serialised credential) for the user.
+pub async fn add_passkey(
+    tx: &mut ScopedTx,
+    user_id: UserId,
+    credential: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    let org = tx.scope().org_id().as_uuid();
+    on_conn!(&mut tx.tx, |conn| {
+        sqlx::query(
+            "INSERT INTO passkeys (id, org_id, user_id, credential, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(Uuid::new_v4())
+        .bind(org)
+        .bind(user_id.as_uuid())
+        .bind(credential)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|_| ())
+    })?;
+    Ok(())
+}
+
+/// The user's passkeys: `(id, serialised credential)`.
+pub async fn passkeys(
+    tx: &mut ScopedTx,
+    user_id: UserId,
+) -> Result<Vec<(Uuid, String)>, StorageError> {
+    let org = tx.scope().org_id().as_uuid();
+    Ok(on_conn!(&mut tx.tx, |conn| {
+        sqlx::query_as("SELECT id, credential FROM passkeys WHERE user_id = $1 AND org_id = $2 ORDER BY created_at, id")
+            .bind(user_id.as_uuid())
+            .bind(org)
+            .fetch_all(conn)
+            .await
+    })?)
+}
+
+/// Stores a passkey's updated credential (its signature counter moves on each use).
+pub async fn update_passkey(
+    tx: &mut ScopedTx,
+    id: Uuid,
+    credential: &str,
+) -> Result<(), StorageError> {
+    let org = tx.scope().org_id().as_uuid();
+    on_conn!(&mut tx.tx, |conn| {
+        sqlx::query("UPDATE passkeys SET credential = $3 WHERE id = $1 AND org_id = $2")
+            .bind(id)
+            .bind(org)
+            .bind(credential)
+            .execute(conn)
+            .await
+            .map(|_| ())
+    })?;
+    Ok(())
 }

@@ -192,7 +192,7 @@ async fn pending_login_refusal(state: &AppState, token: &str) -> Result<ApiError
     };
     let mut tx = state.db.begin_scoped(&pending.scope).await.map_err(|e| ApiError::internal(&e))?;
     let user = users::get(&mut tx, pending.user_id).await.map_err(|e| ApiError::internal(&e))?;
-    Ok(if user.is_some_and(|u| u.totp_enabled || u.sms_enabled) {
+    Ok(if user.is_some_and(|u| u.totp_enabled || u.sms_enabled || u.passkey_enabled) {
         unauthenticated("mfa_required", "Verify your second factor to finish signing in.")
     } else {
         ApiError::new(

@@ -27,6 +27,9 @@ pub struct Auth {
     pub max_age: chrono::Duration,
     /// Whether cookies are `Secure` and `__Host-` prefixed (under TLS).
     pub secure_cookies: bool,
+    /// WebAuthn relying party for passkeys; `None` when the public URL's host is not a domain
+    /// name (browsers refuse passkeys for IP addresses).
+    pub webauthn: Option<webauthn_rs::Webauthn>,
 }
 
 /// How long an `mfa_token` works.
@@ -38,6 +41,7 @@ impl Auth {
     /// Derives the keys from `master` and prepares the timing-equaliser hash.
     pub async fn new(
         master: &MasterKey,
+        public_url: &url::Url,
         idle: Duration,
         max_age: Duration,
         secure_cookies: bool,
@@ -52,6 +56,7 @@ impl Auth {
             idle: to_chrono(idle),
             max_age: to_chrono(max_age),
             secure_cookies,
+            webauthn: relying_party(public_url),
         })
     }
 
@@ -59,5 +64,20 @@ impl Auth {
     /// with `Secure`, `Path=/` and no `Domain`.
     pub fn cookie_name(&self) -> &'static str {
         if self.secure_cookies { "__Host-petal_session" } else { "petal_session" }
+    }
+}
+
+/// The WebAuthn relying party for `public_url`: its host is the RP id, its origin the only
+/// origin accepted.
+fn relying_party(public_url: &url::Url) -> Option<webauthn_rs::Webauthn> {
+    let host = public_url.domain()?;
+    let built = webauthn_rs::WebauthnBuilder::new(host, public_url)
+        .and_then(|builder| builder.rp_name("Petal").build());
+    match built {
+        Ok(webauthn) => Some(webauthn),
+        Err(error) => {
+            tracing::warn!(%error, "passkeys unavailable for this public URL");
+            None
+        }
     }
 }

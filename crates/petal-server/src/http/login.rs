@@ -127,9 +127,9 @@ pub async fn login(
         .await?;
         tx.commit().await?;
         let (next, methods) = if account.has_factor {
-            ("verify", vec!["totp", "sms", "backup_code"])
+            ("verify", vec!["totp", "sms", "passkey", "backup_code"])
         } else {
-            ("enroll", vec!["totp", "sms"])
+            ("enroll", vec!["totp", "sms", "passkey"])
         };
         return Ok(Json(LoginResponse { mfa_token: token.expose().to_owned(), next, methods })
             .into_response());
@@ -180,15 +180,19 @@ pub async fn login(
 }
 
 /// A pending login, its open transaction, and the audit context of its user.
-struct Pending {
-    login: PendingLogin,
-    tx: ScopedTx,
-    user: users::User,
-    context: AuditContext,
+pub(super) struct Pending {
+    pub(super) login: PendingLogin,
+    pub(super) tx: ScopedTx,
+    pub(super) user: users::User,
+    pub(super) context: AuditContext,
 }
 
 /// Resolves an `mfa_token` or answers `401 invalid_mfa_token`.
-async fn pending(state: &AppState, meta: &ClientMeta, token: &str) -> Result<Pending, ApiError> {
+pub(super) async fn pending(
+    state: &AppState,
+    meta: &ClientMeta,
+    token: &str,
+) -> Result<Pending, ApiError> {
     let now = state.clock.now();
     let invalid = || {
         ApiError::new(
@@ -208,7 +212,7 @@ async fn pending(state: &AppState, meta: &ClientMeta, token: &str) -> Result<Pen
 }
 
 /// Records a wrong code: audited, and counted against the pending login.
-async fn reject_code(
+pub(super) async fn reject_code(
     mut p: Pending,
     method: &str,
     now: DateTime<Utc>,
@@ -270,7 +274,7 @@ async fn factor_ok(
 /// The `mfa_token` alone.
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct MfaTokenRequest {
-    mfa_token: String,
+    pub(super) mfa_token: String,
 }
 
 /// What an authenticator app needs.
@@ -310,7 +314,7 @@ pub async fn totp_setup(
     }))
 }
 
-fn already_enrolled() -> ApiError {
+pub(super) fn already_enrolled() -> ApiError {
     ApiError::new(StatusCode::CONFLICT, "already_enrolled", "A second factor is already enrolled.")
 }
 
@@ -345,7 +349,10 @@ pub async fn totp_activate(
 }
 
 /// Replaces the user's backup codes with a fresh set and returns it, to be shown once.
-async fn new_backup_codes(state: &AppState, p: &mut Pending) -> Result<Vec<String>, ApiError> {
+pub(super) async fn new_backup_codes(
+    state: &AppState,
+    p: &mut Pending,
+) -> Result<Vec<String>, ApiError> {
     let codes = backup_codes::generate()?;
     let hashes: Vec<[u8; 32]> =
         codes.iter().map(|c| backup_codes::hash(&state.auth.codes, p.user.id, c)).collect();
@@ -355,7 +362,7 @@ async fn new_backup_codes(state: &AppState, p: &mut Pending) -> Result<Vec<Strin
 
 /// Audits an enrolment; a first enrolment is part of signing up, a later one (after a reset)
 /// is a change that raises an alert.
-async fn enrolment_alert(
+pub(super) async fn enrolment_alert(
     p: &mut Pending,
     meta: &ClientMeta,
     method: &str,
@@ -377,7 +384,7 @@ async fn enrolment_alert(
 
 /// Consumes the pending login, audits the successful login (alerting on a new address or
 /// device), starts the session, and delivers `raised` alerts once committed.
-async fn finish_login(
+pub(super) async fn finish_login(
     state: &AppState,
     mut p: Pending,
     meta: &ClientMeta,
@@ -627,7 +634,7 @@ pub async fn mfa_verify(
 ) -> Result<Response, ApiError> {
     let now = state.clock.now();
     let mut p = pending(&state, &meta, &request.mfa_token).await?;
-    if !p.user.totp_enabled && !p.user.sms_enabled {
+    if !p.user.totp_enabled && !p.user.sms_enabled && !p.user.passkey_enabled {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "mfa_enrollment_required",

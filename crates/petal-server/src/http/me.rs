@@ -32,6 +32,7 @@ pub struct Me {
 pub struct MfaStatus {
     totp: bool,
     sms: bool,
+    passkey: bool,
     backup_codes_left: i64,
 }
 
@@ -49,7 +50,12 @@ pub async fn me(State(state): State<AppState>, user: Authenticated) -> Result<Js
         email: profile.email,
         name: profile.name,
         role: profile.role,
-        mfa: MfaStatus { totp: profile.totp_enabled, sms: profile.sms_enabled, backup_codes_left },
+        mfa: MfaStatus {
+            totp: profile.totp_enabled,
+            sms: profile.sms_enabled,
+            passkey: profile.passkey_enabled,
+            backup_codes_left,
+        },
     }))
 }
 

@@ -8,6 +8,7 @@ mod login;
 mod me;
 mod observe;
 mod ops;
+mod passkeys;
 mod security;
 mod session;
 mod users;
@@ -95,6 +96,10 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(login::sms_setup))
         .routes(routes!(login::sms_activate))
         .routes(routes!(login::mfa_challenge))
+        .routes(routes!(passkeys::register_start))
+        .routes(routes!(passkeys::register_finish))
+        .routes(routes!(passkeys::login_start))
+        .routes(routes!(passkeys::login_finish))
         .routes(routes!(login::mfa_verify))
         .routes(routes!(login::reauth))
         .routes(routes!(login::logout))

@@ -81,7 +81,10 @@ async fn first_login_flow(backend: Backend) {
     assert_eq!(me["id"], user_id.as_str());
     assert_eq!(me["org_id"], org_id.as_str());
     assert_eq!(me["role"], "admin");
-    assert_eq!(me["mfa"], json!({"totp": true, "sms": false, "backup_codes_left": 10}));
+    assert_eq!(
+        me["mfa"],
+        json!({"totp": true, "sms": false, "passkey": false, "backup_codes_left": 10})
+    );
 
     let trail = audit_trail(&app).await;
     let actions: Vec<&str> = trail.iter().map(|t| t.0.as_str()).collect();

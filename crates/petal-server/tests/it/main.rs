@@ -21,6 +21,7 @@ mod identity;
 mod monitoring;
 mod openapi;
 mod org_create;
+mod passkeys;
 mod sessions;
 mod sms;
 mod tls;

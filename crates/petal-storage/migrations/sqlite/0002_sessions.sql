@@ -18,7 +18,9 @@ CREATE TABLE login_challenges (
     created_at      TEXT NOT NULL,
     expires_at      TEXT NOT NULL,
     consumed_at     TEXT,
-    failed_attempts INTEGER NOT NULL DEFAULT 0
+    failed_attempts INTEGER NOT NULL DEFAULT 0,
+    -- A WebAuthn ceremony in progress (server-side state, so any replica can finish it).
+    webauthn_state  TEXT
 );
 CREATE INDEX login_challenges_user ON login_challenges (user_id);
 
@@ -52,3 +54,13 @@ CREATE TABLE sms_codes (
     wrong_guesses INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX sms_codes_user ON sms_codes (user_id, created_at);
+
+-- WebAuthn passkeys (the credential as serialised by webauthn-rs: public key and counter).
+CREATE TABLE passkeys (
+    id          BLOB PRIMARY KEY NOT NULL,
+    org_id      BLOB NOT NULL REFERENCES organisations (id),
+    user_id     BLOB NOT NULL REFERENCES users (id),
+    credential  TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+);
+CREATE INDEX passkeys_user ON passkeys (user_id);

@@ -73,8 +73,17 @@ impl TestApp {
 
     /// Starts the server with extra `PETAL_*` settings, waiting until it answers.
     pub async fn spawn_with(backend: Backend, extra_env: &[(&str, String)]) -> TestApp {
+        Self::spawn_on_port(backend, 0, extra_env).await
+    }
+
+    /// Starts the server on `port` (0: any free port) with extra `PETAL_*` settings.
+    pub async fn spawn_on_port(
+        backend: Backend,
+        port: u16,
+        extra_env: &[(&str, String)],
+    ) -> TestApp {
         let db = TestDb::new(backend).await;
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
         let addr = listener.local_addr().unwrap();
         let mut env = db.env();
         env.insert("PETAL_LISTEN".into(), addr.to_string());

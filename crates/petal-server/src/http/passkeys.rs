@@ -1,0 +1,173 @@
+//! WebAuthn passkeys as a second factor: registration during enrolment and authentication at
+//! login, both on a pending login (`mfa_token`). The ceremony state is kept with the pending
+//! login in the database, so any replica can finish what another started, and each ceremony
+//! can be finished once.
+
+use super::login::{
+    MfaTokenRequest, already_enrolled, enrolment_alert, finish_login, new_backup_codes, pending,
+    reject_code,
+};
+use super::{ApiError, AppState, ErrorBody};
+use crate::auth::extract::ClientMeta;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use petal_storage::{sessions, users};
+use serde::Deserialize;
+use webauthn_rs::Webauthn;
+use webauthn_rs::prelude::{
+    CreationChallengeResponse, Passkey, PasskeyAuthentication, PasskeyRegistration,
+    PublicKeyCredential, RegisterPublicKeyCredential, RequestChallengeResponse,
+};
+
+fn relying_party(state: &AppState) -> Result<&Webauthn, ApiError> {
+    state.auth.webauthn.as_ref().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "passkeys_unavailable",
+            "Passkeys need Petal to be served under a domain name (PETAL_PUBLIC_URL).",
+        )
+    })
+}
+
+fn internal(error: impl std::fmt::Display) -> ApiError {
+    ApiError::internal(&error)
+}
+
+/// Starts registering a passkey for a user who has no second factor yet.
+#[utoipa::path(post, path = "/api/v1/auth/mfa/passkey/register/start", tag = "auth",
+    request_body = MfaTokenRequest,
+    responses((status = 200, description = "WebAuthn creation options (navigator.credentials.create)"),
+        (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn register_start(
+    State(state): State<AppState>,
+    meta: ClientMeta,
+    Json(request): Json<MfaTokenRequest>,
+) -> Result<Json<CreationChallengeResponse>, ApiError> {
+    let rp = relying_party(&state)?;
+    let mut p = pending(&state, &meta, &request.mfa_token).await?;
+    if p.user.totp_enabled || p.user.sms_enabled || p.user.passkey_enabled {
+        return Err(already_enrolled());
+    }
+    let (challenge, registration) = rp
+        .start_passkey_registration(p.user.id.as_uuid(), &p.user.email, &p.user.name, None)
+        .map_err(internal)?;
+    let registration = serde_json::to_string(&registration).map_err(internal)?;
+    sessions::set_ceremony(&mut p.tx, p.login.id, &registration).await?;
+    p.tx.commit().await?;
+    Ok(Json(challenge))
+}
+
+/// The authenticator's answer.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct RegisterFinish {
+    mfa_token: String,
+    /// The `PublicKeyCredential` from `navigator.credentials.create`, as JSON.
+    #[schema(value_type = Object)]
+    credential: RegisterPublicKeyCredential,
+}
+
+/// Finishes registration: the passkey is stored, the session starts, and 10 backup codes are
+/// shown once.
+#[utoipa::path(post, path = "/api/v1/auth/mfa/passkey/register/finish", tag = "auth",
+    request_body = RegisterFinish,
+    responses((status = 200, body = super::session::SessionResponse), (status = 401, body = ErrorBody)))]
+pub async fn register_finish(
+    State(state): State<AppState>,
+    meta: ClientMeta,
+    Json(request): Json<RegisterFinish>,
+) -> Result<Response, ApiError> {
+    let now = state.clock.now();
+    let rp = relying_party(&state)?;
+    let mut p = pending(&state, &meta, &request.mfa_token).await?;
+    let ceremony = sessions::take_ceremony(&mut p.tx, p.login.id).await?;
+    let registration = ceremony.and_then(|s| serde_json::from_str::<PasskeyRegistration>(&s).ok());
+    let passkey = registration.and_then(|registration| {
+        rp.finish_passkey_registration(&request.credential, &registration).ok()
+    });
+    let Some(passkey) = passkey else {
+        return Err(reject_code(p, "passkey", now).await?);
+    };
+    let credential = serde_json::to_string(&passkey).map_err(internal)?;
+    users::add_passkey(&mut p.tx, p.user.id, &credential, now).await?;
+    let codes = new_backup_codes(&state, &mut p).await?;
+    let raised = enrolment_alert(&mut p, &meta, "passkey", now).await?;
+    finish_login(&state, p, &meta, now, Some(codes), raised).await
+}
+
+/// Starts a passkey login for a user with registered passkeys.
+#[utoipa::path(post, path = "/api/v1/auth/mfa/passkey/login/start", tag = "auth",
+    request_body = MfaTokenRequest,
+    responses((status = 200, description = "WebAuthn request options (navigator.credentials.get)"),
+        (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn login_start(
+    State(state): State<AppState>,
+    meta: ClientMeta,
+    Json(request): Json<MfaTokenRequest>,
+) -> Result<Json<RequestChallengeResponse>, ApiError> {
+    let rp = relying_party(&state)?;
+    let mut p = pending(&state, &meta, &request.mfa_token).await?;
+    let stored = users::passkeys(&mut p.tx, p.user.id).await?;
+    let keys: Vec<Passkey> =
+        stored.iter().filter_map(|(_, c)| serde_json::from_str(c).ok()).collect();
+    if keys.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "method_unavailable",
+            "No passkey is registered: use another method.",
+        ));
+    }
+    let (challenge, authentication) = rp.start_passkey_authentication(&keys).map_err(internal)?;
+    let authentication = serde_json::to_string(&authentication).map_err(internal)?;
+    sessions::set_ceremony(&mut p.tx, p.login.id, &authentication).await?;
+    p.tx.commit().await?;
+    Ok(Json(challenge))
+}
+
+/// The authenticator's assertion.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct LoginFinish {
+    mfa_token: String,
+    /// The `PublicKeyCredential` from `navigator.credentials.get`, as JSON.
+    #[schema(value_type = Object)]
+    credential: PublicKeyCredential,
+}
+
+/// Finishes a passkey login and starts the session.
+#[utoipa::path(post, path = "/api/v1/auth/mfa/passkey/login/finish", tag = "auth",
+    request_body = LoginFinish,
+    responses((status = 200, body = super::session::SessionResponse), (status = 401, body = ErrorBody)))]
+pub async fn login_finish(
+    State(state): State<AppState>,
+    meta: ClientMeta,
+    Json(request): Json<LoginFinish>,
+) -> Result<Response, ApiError> {
+    let now = state.clock.now();
+    let rp = relying_party(&state)?;
+    let mut p = pending(&state, &meta, &request.mfa_token).await?;
+    let ceremony = sessions::take_ceremony(&mut p.tx, p.login.id).await?;
+    let authentication =
+        ceremony.and_then(|s| serde_json::from_str::<PasskeyAuthentication>(&s).ok());
+    let result = authentication.and_then(|authentication| {
+        rp.finish_passkey_authentication(&request.credential, &authentication).ok()
+    });
+    let Some(result) = result else {
+        return Err(reject_code(p, "passkey", now).await?);
+    };
+    // Keep the signature counter current, so a cloned authenticator is noticed.
+    for (id, credential) in users::passkeys(&mut p.tx, p.user.id).await? {
+        let Ok(mut passkey) = serde_json::from_str::<Passkey>(&credential) else { continue };
+        if passkey.update_credential(&result) == Some(true) {
+            let updated = serde_json::to_string(&passkey).map_err(internal)?;
+            users::update_passkey(&mut p.tx, id, &updated).await?;
+        }
+    }
+    let verified = petal_domain::audit::AuditEvent::success(
+        petal_domain::audit::AuditAction::MfaVerified,
+        Some(petal_domain::audit::Target { kind: "user", id: p.user.id.to_string() }),
+    )
+    .detail("method", petal_domain::audit::Detail::Label("passkey".to_owned()));
+    petal_storage::audit::append(&mut p.tx, now, &p.context, &verified).await?;
+    finish_login(&state, p, &meta, now, None, Vec::new()).await
+}
