@@ -161,3 +161,48 @@ pub async fn change_password(
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// A fresh set of backup codes, shown this once.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct BackupCodes {
+    backup_codes: Vec<String>,
+}
+
+/// Replaces the user's backup codes (needs a step-up within 5 minutes): the old set stops
+/// working at once.
+#[utoipa::path(post, path = "/api/v1/me/backup-codes", tag = "me",
+    responses((status = 200, body = BackupCodes), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
+pub async fn regenerate_backup_codes(
+    State(state): State<AppState>,
+    user: Authenticated,
+) -> Result<Json<BackupCodes>, ApiError> {
+    let now = state.clock.now();
+    user.require_recent_reauth(now)?;
+    let id = user.principal.user_id;
+    let codes = crate::auth::backup_codes::generate()?;
+    let hashes: Vec<[u8; 32]> =
+        codes.iter().map(|c| crate::auth::backup_codes::hash(&state.auth.codes, id, c)).collect();
+    let mut tx = state.db.begin_scoped(user.scope()).await?;
+    users::replace_backup_codes(&mut tx, id, &hashes).await?;
+    let event = AuditEvent::success(
+        AuditAction::MfaEnrolled,
+        Some(Target { kind: "user", id: id.to_string() }),
+    )
+    .detail("method", petal_domain::audit::Detail::Label("backup_codes".to_owned()));
+    audit::append(&mut tx, now, &user.audit(), &event).await?;
+    let ip = user.meta.ip.map(|ip| ip.to_string());
+    let details = serde_json::json!({"change": "backup_codes_regenerated"});
+    let raised = crate::alerts::raise(
+        &mut tx,
+        crate::alerts::AlertKind::MfaChanged,
+        Some(id),
+        ip,
+        details,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    crate::alerts::deliver(&state, vec![raised]);
+    Ok(Json(BackupCodes { backup_codes: codes }))
+}

@@ -107,6 +107,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(me::my_sessions))
         .routes(routes!(me::revoke_session))
         .routes(routes!(me::change_password))
+        .routes(routes!(me::regenerate_backup_codes))
         .routes(routes!(security::alerts))
 }
 

@@ -288,3 +288,41 @@ async fn an_mfa_token_opens_nothing_but_the_mfa_routes() {
     assert_eq!(code_of(users).await, (StatusCode::UNAUTHORIZED, "mfa_required".into()));
     app.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn regenerating_backup_codes_needs_a_step_up_and_voids_the_old_set() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let admin = app.admin_of_new_org("Acme").await;
+    let regenerate = || app.as_user(&admin, Method::POST, "/api/v1/me/backup-codes").send();
+    // The login counts as a step-up for five minutes.
+    let fresh: Value = regenerate().await.unwrap().json().await.unwrap();
+    let new_codes: Vec<String> = fresh["backup_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(new_codes.len(), 10);
+    assert!(new_codes.iter().all(|c| !admin.backup_codes.contains(c)));
+
+    let with_backup = |code: String| {
+        let app = &app;
+        let email = admin.email.clone();
+        async move {
+            let mfa_token = app.mfa_token(&email).await;
+            app.post_json(
+                "/api/v1/auth/mfa/verify",
+                json!({"mfa_token": mfa_token, "method": "backup_code", "code": code}),
+            )
+            .await
+            .status()
+        }
+    };
+    assert_eq!(with_backup(admin.backup_codes[0].clone()).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(with_backup(new_codes[0].clone()).await, StatusCode::OK);
+
+    app.clock.advance(chrono::Duration::minutes(6));
+    let stale = regenerate().await.unwrap();
+    assert_eq!(code_of(stale).await, (StatusCode::FORBIDDEN, "reauthentication_required".into()));
+    app.stop().await.unwrap();
+}
