@@ -279,6 +279,15 @@ impl Config {
             src.get("session_max_age", &src.file.session_max_age),
             Duration::from_secs(12 * 3600),
         )?;
+        // The defaults are the longest allowed: sessions may be made shorter, never longer.
+        if session_idle_timeout > Duration::from_secs(30 * 60)
+            || session_max_age > Duration::from_secs(12 * 3600)
+        {
+            return Err(ConfigError(
+                "PETAL_SESSION_IDLE_TIMEOUT may be at most 30m and PETAL_SESSION_MAX_AGE at most 12h"
+                    .to_owned(),
+            ));
+        }
         if session_idle_timeout > session_max_age {
             return Err(ConfigError(
                 "PETAL_SESSION_IDLE_TIMEOUT must not exceed PETAL_SESSION_MAX_AGE".to_owned(),
@@ -459,9 +468,16 @@ mod tests {
                 .to_string();
             assert!(err.contains("PETAL_SESSION_IDLE_TIMEOUT"), "{bad}: {err}");
         }
-        let err = Config::from_sources(None, &env(&[("PETAL_SESSION_IDLE_TIMEOUT", "13h")]))
+        let err = Config::from_sources(None, &env(&[("PETAL_SESSION_IDLE_TIMEOUT", "31m")]))
             .unwrap_err()
             .to_string();
+        assert!(err.contains("at most 30m"), "{err}");
+        let err = Config::from_sources(
+            None,
+            &env(&[("PETAL_SESSION_IDLE_TIMEOUT", "20m"), ("PETAL_SESSION_MAX_AGE", "10m")]),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("must not exceed"), "{err}");
     }
 

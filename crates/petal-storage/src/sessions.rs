@@ -304,8 +304,8 @@ pub async fn revoke(
     Ok(changed == 1)
 }
 
-/// Revokes every session of `user_id` (role change, deactivation, MFA reset, password change);
-/// returns how many were live.
+/// Revokes every session of `user_id` (role change, deactivation, MFA reset, password change),
+/// and voids their pending logins; returns how many sessions were live.
 pub async fn revoke_all(
     tx: &mut ScopedTx,
     user_id: UserId,
@@ -313,6 +313,18 @@ pub async fn revoke_all(
     now: DateTime<Utc>,
 ) -> Result<u64, StorageError> {
     let org = tx.scope().org_id().as_uuid();
+    on_conn!(&mut tx.tx, |conn| {
+        sqlx::query(
+            "UPDATE login_challenges SET consumed_at = $3 \
+             WHERE user_id = $1 AND org_id = $2 AND consumed_at IS NULL",
+        )
+        .bind(user_id.as_uuid())
+        .bind(org)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|_| ())
+    })?;
     Ok(on_conn!(&mut tx.tx, |conn| {
         sqlx::query(
             "UPDATE sessions SET revoked_at = $3, revoked_reason = $4 \

@@ -96,3 +96,24 @@ pub async fn redeem(
     })?;
     Ok(false)
 }
+
+/// Voids every outstanding code of the user (a new number is being enrolled).
+pub async fn void_all(
+    tx: &mut ScopedTx,
+    user_id: UserId,
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    let org = tx.scope().org_id().as_uuid();
+    on_conn!(&mut tx.tx, |conn| {
+        sqlx::query(
+            "UPDATE sms_codes SET used_at = $3 WHERE user_id = $1 AND org_id = $2 AND used_at IS NULL",
+        )
+        .bind(user_id.as_uuid())
+        .bind(org)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|_| ())
+    })?;
+    Ok(())
+}

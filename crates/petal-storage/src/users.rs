@@ -30,6 +30,13 @@ pub struct User {
     pub created_at: DateTime<Utc>,
 }
 
+impl User {
+    /// Whether any second factor is enrolled (TOTP, a verified phone or a passkey).
+    pub fn has_factor(&self) -> bool {
+        self.totp_enabled || self.sms_enabled || self.passkey_enabled
+    }
+}
+
 #[derive(sqlx::FromRow)]
 struct UserRow {
     id: Uuid,

@@ -53,16 +53,26 @@ pub fn client_ip(parts: &Parts, trusted: &[IpNet]) -> Option<IpAddr> {
     if !is_trusted(&peer) {
         return Some(peer);
     }
-    let forwarded: Vec<IpAddr> = parts
+    // Walk the chain from the right (the hop nearest to us) while hops are trusted proxies;
+    // the first untrusted address is the client. A malformed entry ends the walk: anything to
+    // its left was written by the client and proves nothing.
+    let entries: Vec<&str> = parts
         .headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .map(|s| s.trim().parse::<IpAddr>())
-        .collect::<Result<_, _>>()
-        .unwrap_or_default();
-    forwarded.iter().rev().find(|ip| !is_trusted(ip)).or(forwarded.first()).copied().or(Some(peer))
+        .map(str::trim)
+        .collect();
+    let mut client = peer;
+    for entry in entries.iter().rev() {
+        let Ok(ip) = entry.parse::<IpAddr>() else { break };
+        client = ip;
+        if !is_trusted(&ip) {
+            break;
+        }
+    }
+    Some(client)
 }
 
 impl FromRequestParts<AppState> for ClientMeta {
@@ -192,7 +202,7 @@ async fn pending_login_refusal(state: &AppState, token: &str) -> Result<ApiError
     };
     let mut tx = state.db.begin_scoped(&pending.scope).await.map_err(|e| ApiError::internal(&e))?;
     let user = users::get(&mut tx, pending.user_id).await.map_err(|e| ApiError::internal(&e))?;
-    Ok(if user.is_some_and(|u| u.totp_enabled || u.sms_enabled || u.passkey_enabled) {
+    Ok(if user.is_some_and(|u| u.has_factor()) {
         unauthenticated("mfa_required", "Verify your second factor to finish signing in.")
     } else {
         ApiError::new(
@@ -278,8 +288,10 @@ mod tests {
         // Behind a trusted proxy, the right-most untrusted hop is the client.
         assert_eq!(ip("10.0.0.2", Some("198.51.100.1")), "198.51.100.1");
         assert_eq!(ip("10.0.0.2", Some("6.6.6.6, 198.51.100.1, 10.0.0.3")), "198.51.100.1");
-        // A malformed header is ignored.
+        // A malformed entry ends the walk; entries right of it still count.
         assert_eq!(ip("10.0.0.2", Some("not-an-ip")), "10.0.0.2");
+        assert_eq!(ip("10.0.0.2", Some("junk, 198.51.100.1")), "198.51.100.1");
+        assert_eq!(ip("10.0.0.2", Some("198.51.100.9, junk, 10.0.0.3")), "10.0.0.3");
         assert_eq!(ip("10.0.0.2", None), "10.0.0.2");
     }
 }

@@ -97,6 +97,10 @@ pub async fn login(
         // Spend the same time as a real check, then give the same answer.
         password::verify(request.password, state.auth.dummy_password_hash.clone()).await?;
         throttle::record_failure(&state.db, &ip, now, now - SPRAY_WINDOW).await?;
+        if recent_failures + 1 == SPRAY_LIMIT {
+            // No organisation to alert: the attempts named no account. Logged for operators.
+            tracing::warn!(%ip, failures = SPRAY_LIMIT, "password spraying: address throttled");
+        }
         return Err(invalid_credentials());
     };
     let matches = password::verify(request.password, account.password_hash.clone()).await?;
@@ -108,14 +112,15 @@ pub async fn login(
     let context = meta.context(Actor::User { id: account.user_id, role: account.role });
     let mut tx = state.db.begin_scoped(&account.scope).await?;
     let locked = account.locked_until.is_some_and(|until| until > now);
-    let refusal = match (matches, account.active, locked) {
-        (false, _, _) => Some("bad_password"),
-        (_, false, _) => Some("deactivated"),
-        (true, true, true) => Some("locked"),
-        (true, true, false) => None,
+    // While an account is delayed or locked, attempts are refused without being counted, so
+    // a lock can neither be extended by an attacker nor cut short by a later, shorter delay.
+    let refusal = match (locked, account.active, matches) {
+        (true, _, _) => Some("locked"),
+        (false, false, _) => Some("deactivated"),
+        (false, true, false) => Some("bad_password"),
+        (false, true, true) => None,
     };
     let Some(reason) = refusal else {
-        users::clear_login_failures(&mut tx, account.user_id).await?;
         let token = SecretToken::generate().map_err(|e| ApiError::internal(&e))?;
         sessions::create_pending_login(
             &mut tx,
@@ -139,24 +144,10 @@ pub async fn login(
     audit::append(&mut tx, now, &context, &failed).await?;
     let mut raised = Vec::new();
     if reason == "bad_password" {
-        if let FailureOutcome::Locked(until) =
-            users::record_login_failure(&mut tx, account.user_id, now, &LOCKOUT).await?
+        if let Some(alert) =
+            count_failure(&mut tx, account.user_id, &context, Some(ip.clone()), now).await?
         {
-            let locked = event(AuditAction::LoginLocked, account.user_id, true)
-                .detail("minutes", Detail::Number(LOCKOUT.lock_for.num_minutes()));
-            audit::append(&mut tx, now, &context, &locked).await?;
-            let details = json!({"locked_until": until});
-            raised.push(
-                alerts::raise(
-                    &mut tx,
-                    AlertKind::AccountLocked,
-                    Some(account.user_id),
-                    Some(ip.clone()),
-                    details,
-                    now,
-                )
-                .await?,
-            );
+            raised.push(alert);
         }
         if recent_failures + 1 == SPRAY_LIMIT {
             let details =
@@ -177,6 +168,28 @@ pub async fn login(
     tx.commit().await?;
     alerts::deliver(&state, raised);
     Err(invalid_credentials())
+}
+
+/// Counts a failed password or second-factor code against the account's delay and lockout
+/// policy; when it locks the account, audits `auth.login_locked` and returns the alert to
+/// deliver once committed.
+async fn count_failure(
+    tx: &mut ScopedTx,
+    user: UserId,
+    context: &AuditContext,
+    ip: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<Option<alerts::Raised>, ApiError> {
+    let FailureOutcome::Locked(until) =
+        users::record_login_failure(tx, user, now, &LOCKOUT).await?
+    else {
+        return Ok(None);
+    };
+    let locked = event(AuditAction::LoginLocked, user, true)
+        .detail("minutes", Detail::Number(LOCKOUT.lock_for.num_minutes()));
+    audit::append(tx, now, context, &locked).await?;
+    let details = json!({"locked_until": until});
+    Ok(Some(alerts::raise(tx, AlertKind::AccountLocked, Some(user), ip, details, now).await?))
 }
 
 /// A pending login, its open transaction, and the audit context of its user.
@@ -213,6 +226,7 @@ pub(super) async fn pending(
 
 /// Records a wrong code: audited, and counted against the pending login.
 pub(super) async fn reject_code(
+    state: &AppState,
     mut p: Pending,
     method: &str,
     now: DateTime<Utc>,
@@ -221,7 +235,14 @@ pub(super) async fn reject_code(
         .detail("method", Detail::Label(method.to_owned()));
     audit::append(&mut p.tx, now, &p.context, &failed).await?;
     sessions::record_pending_login_failure(&mut p.tx, p.login.id).await?;
+    // Wrong codes count against the account like wrong passwords: a known password does not
+    // buy unlimited guesses at the second factor.
+    let ip = p.context.ip.map(|ip| ip.to_string());
+    let alert = count_failure(&mut p.tx, p.user.id, &p.context, ip, now).await?;
     p.tx.commit().await?;
+    if let Some(alert) = alert {
+        alerts::deliver(state, vec![alert]);
+    }
     Ok(invalid_code())
 }
 
@@ -295,7 +316,9 @@ pub async fn totp_setup(
     Json(request): Json<MfaTokenRequest>,
 ) -> Result<Json<TotpSetupResponse>, ApiError> {
     let mut p = pending(&state, &meta, &request.mfa_token).await?;
-    if p.user.totp_enabled {
+    // Enrolment through an mfa_token is for a first factor only: with a factor enrolled, a
+    // password alone must not be able to add another (that would bypass the factor).
+    if p.user.has_factor() {
         return Err(already_enrolled());
     }
     let secret = totp::new_secret()?;
@@ -337,11 +360,13 @@ pub async fn totp_activate(
 ) -> Result<Response, ApiError> {
     let now = state.clock.now();
     let mut p = pending(&state, &meta, &request.mfa_token).await?;
-    if p.user.totp_enabled {
+    // Enrolment through an mfa_token is for a first factor only: with a factor enrolled, a
+    // password alone must not be able to add another (that would bypass the factor).
+    if p.user.has_factor() {
         return Err(already_enrolled());
     }
     if !totp_ok(&state, &mut p.tx, p.user.id, &request.code, true, now).await? {
-        return Err(reject_code(p, "totp", now).await?);
+        return Err(reject_code(&state, p, "totp", now).await?);
     }
     let codes = new_backup_codes(&state, &mut p).await?;
     let raised = enrolment_alert(&mut p, &meta, "totp", now).await?;
@@ -399,6 +424,7 @@ pub(super) async fn finish_login(
             "This sign-in was already completed.",
         ));
     }
+    users::clear_login_failures(&mut p.tx, p.user.id).await?;
     let succeeded = event(AuditAction::LoginSucceeded, p.user.id, true);
     audit::append(&mut p.tx, now, &p.context, &succeeded).await?;
     let ip = meta.ip.map(|ip| ip.to_string());
@@ -539,7 +565,7 @@ pub async fn sms_setup(
     let now = state.clock.now();
     let phone = parse_phone(&request.phone)?;
     let mut p = pending(&state, &meta, &request.mfa_token).await?;
-    if p.user.totp_enabled || p.user.sms_enabled {
+    if p.user.has_factor() {
         return Err(already_enrolled());
     }
     let sealed = state
@@ -548,6 +574,8 @@ pub async fn sms_setup(
         .seal(phone.as_bytes(), &phone_context(p.user.id))
         .map_err(|e| ApiError::internal(&e))?;
     users::set_pending_phone(&mut p.tx, p.user.id, &sealed).await?;
+    // A code sent to an earlier number must not confirm this one.
+    sms_codes::void_all(&mut p.tx, p.user.id, now).await?;
     send_sms_code(&state, p, &phone, now).await
 }
 
@@ -563,14 +591,14 @@ pub async fn sms_activate(
 ) -> Result<Response, ApiError> {
     let now = state.clock.now();
     let mut p = pending(&state, &meta, &request.mfa_token).await?;
-    if p.user.totp_enabled || p.user.sms_enabled {
+    if p.user.has_factor() {
         return Err(already_enrolled());
     }
     let hash = sms_code_hash(&state, p.user.id, &request.code);
     if !sms_codes::redeem(&mut p.tx, p.user.id, &hash, now).await?
         || !users::confirm_phone(&mut p.tx, p.user.id, now).await?
     {
-        return Err(reject_code(p, "sms", now).await?);
+        return Err(reject_code(&state, p, "sms", now).await?);
     }
     let codes = new_backup_codes(&state, &mut p).await?;
     let raised = enrolment_alert(&mut p, &meta, "sms", now).await?;
@@ -634,7 +662,7 @@ pub async fn mfa_verify(
 ) -> Result<Response, ApiError> {
     let now = state.clock.now();
     let mut p = pending(&state, &meta, &request.mfa_token).await?;
-    if !p.user.totp_enabled && !p.user.sms_enabled && !p.user.passkey_enabled {
+    if !p.user.has_factor() {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "mfa_enrollment_required",
@@ -642,7 +670,7 @@ pub async fn mfa_verify(
         ));
     }
     if !factor_ok(&state, &mut p.tx, p.user.id, &request.method, &request.code, now).await? {
-        return Err(reject_code(p, &request.method, now).await?);
+        return Err(reject_code(&state, p, &request.method, now).await?);
     }
     let verified = event(AuditAction::MfaVerified, p.user.id, true)
         .detail("method", Detail::Label(request.method.clone()));
@@ -670,16 +698,27 @@ pub async fn reauth(
 ) -> Result<StatusCode, ApiError> {
     let now = state.clock.now();
     let id = user.principal.user_id;
-    let mut tx = state.db.begin_scoped(user.scope()).await?;
-    let (stored, _) = users::credentials(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
+    // Argon2 runs before the write transaction opens, so no lock is held while it works.
+    let mut read = state.db.begin_snapshot(user.scope()).await?;
+    let (stored, _) = users::credentials(&mut read, id).await?.ok_or_else(ApiError::not_found)?;
+    drop(read);
     let password_ok = password::verify(request.password, stored).await?;
+    let mut tx = state.db.begin_scoped(user.scope()).await?;
     let factor_ok =
         password_ok && factor_ok(&state, &mut tx, id, &request.method, &request.code, now).await?;
     if !factor_ok {
         let failed = event(AuditAction::MfaFailed, id, false)
             .detail("purpose", Detail::Label("step_up".to_owned()));
         audit::append(&mut tx, now, &user.audit(), &failed).await?;
+        // Step-up guesses count like login guesses: enough of them lock the account, which
+        // ends the session's ability to step up (and raises an alert).
+        let ip = user.meta.ip.map(|ip| ip.to_string());
+        let alert = count_failure(&mut tx, id, &user.audit(), ip, now).await?;
+        if alert.is_some() {
+            sessions::revoke_all(&mut tx, id, "locked", now).await?;
+        }
         tx.commit().await?;
+        alerts::deliver(&state, alert.into_iter().collect());
         return Err(invalid_credentials());
     }
     sessions::record_reauth(&mut tx, user.principal.session_id, now).await?;

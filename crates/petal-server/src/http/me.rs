@@ -41,7 +41,7 @@ pub struct MfaStatus {
     responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
 pub async fn me(State(state): State<AppState>, user: Authenticated) -> Result<Json<Me>, ApiError> {
     let id = user.principal.user_id;
-    let mut tx = state.db.begin_scoped(user.scope()).await?;
+    let mut tx = state.db.begin_snapshot(user.scope()).await?;
     let profile = users::get(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
     let backup_codes_left = users::backup_codes_left(&mut tx, id).await?;
     Ok(Json(Me {
@@ -81,7 +81,7 @@ pub async fn my_sessions(
     user: Authenticated,
 ) -> Result<Json<Vec<SessionView>>, ApiError> {
     let now = state.clock.now();
-    let mut tx = state.db.begin_scoped(user.scope()).await?;
+    let mut tx = state.db.begin_snapshot(user.scope()).await?;
     let live = sessions::list_live(&mut tx, user.principal.user_id, now, state.auth.idle).await?;
     Ok(Json(
         live.into_iter()
@@ -129,7 +129,8 @@ pub struct PasswordChange {
     new_password: SecretString,
 }
 
-/// Changes the password (needs a step-up within 5 minutes) and ends the user's other sessions.
+/// Changes the password (needs a step-up within 5 minutes) and ends every session of the
+/// user, this one included: they sign in again with the new password.
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "me", request_body = PasswordChange,
     responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
@@ -141,12 +142,15 @@ pub async fn change_password(
     let now = state.clock.now();
     user.require_recent_reauth(now)?;
     let id = user.principal.user_id;
-    let mut tx = state.db.begin_scoped(user.scope()).await?;
-    let profile = users::get(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
+    let mut read = state.db.begin_snapshot(user.scope()).await?;
+    let profile = users::get(&mut read, id).await?.ok_or_else(ApiError::not_found)?;
+    drop(read);
     password::check_strength(&request.new_password, &[&profile.email, &profile.name]).map_err(
         |e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "weak_password", e.to_string()),
     )?;
+    // Hashed before the write transaction opens, so no lock is held while Argon2 works.
     let hash = password::hash(request.new_password).await?;
+    let mut tx = state.db.begin_scoped(user.scope()).await?;
     users::set_password(&mut tx, id, &hash).await?;
     let ended = sessions::revoke_all(&mut tx, id, "password_changed", now).await?;
     let changed = AuditEvent::success(

@@ -47,7 +47,7 @@ pub async fn register_start(
 ) -> Result<Json<CreationChallengeResponse>, ApiError> {
     let rp = relying_party(&state)?;
     let mut p = pending(&state, &meta, &request.mfa_token).await?;
-    if p.user.totp_enabled || p.user.sms_enabled || p.user.passkey_enabled {
+    if p.user.has_factor() {
         return Err(already_enrolled());
     }
     let (challenge, registration) = rp
@@ -87,7 +87,7 @@ pub async fn register_finish(
         rp.finish_passkey_registration(&request.credential, &registration).ok()
     });
     let Some(passkey) = passkey else {
-        return Err(reject_code(p, "passkey", now).await?);
+        return Err(reject_code(&state, p, "passkey", now).await?);
     };
     let credential = serde_json::to_string(&passkey).map_err(internal)?;
     users::add_passkey(&mut p.tx, p.user.id, &credential, now).await?;
@@ -153,7 +153,7 @@ pub async fn login_finish(
         rp.finish_passkey_authentication(&request.credential, &authentication).ok()
     });
     let Some(result) = result else {
-        return Err(reject_code(p, "passkey", now).await?);
+        return Err(reject_code(&state, p, "passkey", now).await?);
     };
     // Keep the signature counter current, so a cloned authenticator is noticed.
     for (id, credential) in users::passkeys(&mut p.tx, p.user.id).await? {

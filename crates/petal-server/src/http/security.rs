@@ -33,7 +33,7 @@ pub async fn alerts(
     State(state): State<AppState>,
     admin: Authorized<ReadAudit>,
 ) -> Result<Json<Vec<AlertView>>, ApiError> {
-    let mut tx = state.db.begin_scoped(admin.user.scope()).await?;
+    let mut tx = state.db.begin_snapshot(admin.user.scope()).await?;
     let alerts = alerts::recent(&mut tx, LIMIT).await?;
     Ok(Json(
         alerts

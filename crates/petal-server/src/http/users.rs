@@ -81,13 +81,14 @@ pub struct UserView {
 
 impl From<users::User> for UserView {
     fn from(u: users::User) -> Self {
+        let mfa_enrolled = u.has_factor();
         UserView {
             id: u.id,
             email: u.email,
             name: u.name,
             role: u.role,
             active: u.active,
-            mfa_enrolled: u.totp_enabled,
+            mfa_enrolled,
             created_at: u.created_at,
         }
     }
@@ -100,7 +101,7 @@ pub async fn list(
     State(state): State<AppState>,
     admin: Authorized<ManageUsers>,
 ) -> Result<Json<Vec<UserView>>, ApiError> {
-    let mut tx = state.db.begin_scoped(admin.user.scope()).await?;
+    let mut tx = state.db.begin_snapshot(admin.user.scope()).await?;
     Ok(Json(users::list(&mut tx).await?.into_iter().map(UserView::from).collect()))
 }
 
@@ -234,7 +235,7 @@ pub struct AcceptResponse {
 /// nothing is stored when it is refused or the password is weak.
 #[utoipa::path(post, path = "/api/v1/invites/accept", tag = "users", request_body = AcceptRequest,
     responses((status = 201, body = AcceptResponse), (status = 400, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 410, body = ErrorBody),
+        (status = 410, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn accept(
     State(state): State<AppState>,
@@ -265,9 +266,13 @@ pub async fn accept(
             "invite_expired",
             "This invite has expired; ask for a new one.",
         ),
-        InviteRefusal::EmailTaken => {
-            ApiError::new(StatusCode::CONFLICT, "email_taken", "An account with this email exists.")
-        }
+        // Answered like an unusable invite: a distinct answer would tell an Admin that the
+        // address has an account in some other organisation.
+        InviteRefusal::EmailTaken => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_invite",
+            "This invite is not valid or was already used.",
+        ),
     })?;
     let context = meta
         .context(petal_domain::audit::Actor::User { id: accepted.user_id, role: accepted.role });

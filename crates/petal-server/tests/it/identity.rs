@@ -282,16 +282,76 @@ async fn ten_wrong_passwords_lock_the_account_for_15_minutes(backend: Backend) {
     let admin = app.admin_of_new_org("Acme").await;
     for _ in 0..10 {
         assert_eq!(app.login(&admin.email, "wrong horse battery staple").await.status(), 401);
+        // Past any delay, so every attempt counts.
+        app.clock.advance(chrono::Duration::seconds(20));
     }
-    // Locked: even the right password is refused, with the same answer.
+    // Locked: even the right password is refused, with the same answer; and attempts while
+    // locked neither count nor shorten the lock.
+    for _ in 0..6 {
+        assert_eq!(app.login(&admin.email, "wrong horse battery staple").await.status(), 401);
+    }
+    app.clock.advance(chrono::Duration::minutes(14));
     let (status, code) = status_code(app.login(&admin.email, PASSWORD).await).await;
     assert_eq!((status, code.as_str()), (StatusCode::UNAUTHORIZED, "invalid_credentials"));
     let trail = audit_trail(&app).await;
     assert_eq!(trail.iter().filter(|t| t.0 == "auth.login_locked").count(), 1);
     assert!(trail.iter().any(|t| t.0 == "auth.login_failed" && t.1 == "failure"));
 
-    app.clock.advance(chrono::Duration::minutes(15) + chrono::Duration::seconds(1));
+    assert_eq!(app.login(&admin.email, PASSWORD).await.status(), 401, "lock cut short");
+    app.clock.advance(chrono::Duration::minutes(1) + chrono::Duration::seconds(1));
     assert_eq!(app.login(&admin.email, PASSWORD).await.status(), 200);
     app.stop().await.unwrap();
 }
 on_both_backends!(ten_wrong_passwords_lock_the_account_for_15_minutes);
+
+async fn wrong_second_factor_codes_lock_the_account_too(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin_of_new_org("Acme").await;
+    // Knowing the password gives five guesses per login, and the guesses add up.
+    for _ in 0..2 {
+        app.clock.advance(chrono::Duration::seconds(20));
+        let mfa_token = app.mfa_token(&admin.email).await;
+        for _ in 0..5 {
+            let wrong = app
+                .post_json(
+                    "/api/v1/auth/mfa/verify",
+                    json!({"mfa_token": mfa_token, "method": "totp", "code": "000000"}),
+                )
+                .await;
+            assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+        }
+    }
+    app.clock.advance(chrono::Duration::seconds(20));
+    assert_eq!(app.login(&admin.email, PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
+    let trail = audit_trail(&app).await;
+    assert_eq!(trail.iter().filter(|t| t.0 == "auth.login_locked").count(), 1);
+    app.stop().await.unwrap();
+}
+on_both_backends!(wrong_second_factor_codes_lock_the_account_too);
+
+#[tokio::test]
+async fn a_password_alone_cannot_enrol_a_second_factor_over_an_existing_one() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let admin = app.admin_of_new_org("Acme").await;
+    // An attacker with the password gets an mfa_token, and tries to enrol their own factor.
+    let mfa_token = app.mfa_token(&admin.email).await;
+    for (path, body) in [
+        ("/api/v1/auth/mfa/totp/setup", json!({"mfa_token": mfa_token})),
+        ("/api/v1/auth/mfa/totp/activate", json!({"mfa_token": mfa_token, "code": "123456"})),
+        ("/api/v1/auth/mfa/sms/setup", json!({"mfa_token": mfa_token, "phone": "+447700900999"})),
+        ("/api/v1/auth/mfa/sms/activate", json!({"mfa_token": mfa_token, "code": "123456"})),
+    ] {
+        let (status, code) = status_code(app.post_json(path, body).await).await;
+        assert_eq!((status, code.as_str()), (StatusCode::CONFLICT, "already_enrolled"), "{path}");
+    }
+    // The victim's backup codes still work.
+    let mfa_token = app.mfa_token(&admin.email).await;
+    let backup = app
+        .post_json(
+            "/api/v1/auth/mfa/verify",
+            json!({"mfa_token": mfa_token, "method": "backup_code", "code": admin.backup_codes[0]}),
+        )
+        .await;
+    assert_eq!(backup.status(), 200);
+    app.stop().await.unwrap();
+}

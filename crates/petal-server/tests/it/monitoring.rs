@@ -135,6 +135,7 @@ async fn alerts_are_stored_mailed_and_posted_signed() {
     assert_eq!(app.as_user(&admin, Method::POST, &reset).send().await.unwrap().status(), 204);
     for _ in 0..10 {
         app.login(&member.email, "wrong horse battery staple").await;
+        app.clock.advance(chrono::Duration::seconds(20));
     }
     let mfa_token = app.mfa_token(&admin.email).await;
     app.next_step();

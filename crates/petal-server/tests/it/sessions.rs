@@ -227,7 +227,7 @@ async fn change_password(app: &TestApp, user: &SignedIn, new: &str) -> reqwest::
 }
 
 #[tokio::test]
-async fn a_password_change_needs_a_recent_step_up_and_ends_other_sessions() {
+async fn a_password_change_needs_a_recent_step_up_and_ends_every_session() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let admin = app.admin_of_new_org("Acme").await;
     let other = app.sign_in(&admin).await;
@@ -257,6 +257,7 @@ async fn a_password_change_needs_a_recent_step_up_and_ends_other_sessions() {
     assert_eq!(code_of(weak).await.1, "weak_password");
     assert_eq!(change_password(&app, &admin, "copper meadow tundra falcon").await.status(), 204);
     assert_eq!(me_with_token(&app, &other.token).await, ended());
+    assert_eq!(me_with_token(&app, &admin.token).await, ended());
     assert_eq!(app.login(&admin.email, PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
         app.login(&admin.email, "copper meadow tundra falcon").await.status(),

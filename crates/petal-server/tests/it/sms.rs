@@ -158,6 +158,8 @@ async fn sms_codes_expire_work_once_and_die_after_five_wrong_guesses() {
         let wrong = if code == "000000" { "111111" } else { "000000" };
         assert_eq!(verify(token.clone(), wrong.to_owned()).await, StatusCode::UNAUTHORIZED);
     }
+    // (Wrong codes also count against the account: wait out the short delay they caused.)
+    app.clock.advance(chrono::Duration::seconds(20));
     let fresh = app.mfa_token(&email).await;
     assert_eq!(verify(fresh, code).await, StatusCode::UNAUTHORIZED);
     app.stop().await.unwrap();
@@ -244,5 +246,32 @@ async fn codes_go_through_an_http_gateway_when_configured() {
         .await;
     assert_eq!(activated.status(), 200);
     assert!(!app.db.data_dir.path().join("sms-outbox").exists());
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_code_sent_to_one_number_does_not_confirm_another() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (_, mfa_token) = pending_admin(&app).await;
+    let first = app
+        .post_json("/api/v1/auth/mfa/sms/setup", json!({"mfa_token": mfa_token, "phone": PHONE}))
+        .await;
+    assert_eq!(first.status(), StatusCode::ACCEPTED);
+    let code_for_first = sent_code(&app);
+    let second = app
+        .post_json(
+            "/api/v1/auth/mfa/sms/setup",
+            json!({"mfa_token": mfa_token, "phone": "+447700900999"}),
+        )
+        .await;
+    assert_eq!(second.status(), StatusCode::ACCEPTED);
+    drain_outbox(&app);
+    let activated = app
+        .post_json(
+            "/api/v1/auth/mfa/sms/activate",
+            json!({"mfa_token": mfa_token, "code": code_for_first}),
+        )
+        .await;
+    assert_eq!(activated.status(), StatusCode::UNAUTHORIZED);
     app.stop().await.unwrap();
 }
