@@ -1,4 +1,4 @@
-//! Every identity route × role × own or other organisation: the wrong role gets 403, another
+//! Every identity and security route × role × own or other organisation: the wrong role gets 403, another
 //! organisation's id behaves exactly like an id that does not exist (404), and no credentials
 //! get 401.
 
@@ -18,6 +18,7 @@ struct AdminRoute {
 fn admin_routes() -> Vec<AdminRoute> {
     vec![
         AdminRoute { method: Method::GET, path: "/api/v1/users", body: None, ok: 200 },
+        AdminRoute { method: Method::GET, path: "/api/v1/security/alerts", body: None, ok: 200 },
         AdminRoute {
             method: Method::POST,
             path: "/api/v1/invites",

@@ -145,9 +145,10 @@ async fn login_with_totp_and_backup_codes(backend: Backend) {
 }
 on_both_backends!(login_with_totp_and_backup_codes);
 
-#[tokio::test]
-async fn an_invite_works_once_within_72_hours_and_a_weak_password_changes_nothing() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
+async fn an_invite_works_once_within_72_hours_and_a_weak_password_changes_nothing(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
     let (_, token) = app.create_org("Acme", "ada@acme.test").await;
     let accept = |password: &'static str, token: String| {
         let app = &app;
@@ -182,10 +183,10 @@ async fn an_invite_works_once_within_72_hours_and_a_weak_password_changes_nothin
     assert_eq!(app.db.count("SELECT COUNT(*) FROM users").await, 1);
     app.stop().await.unwrap();
 }
+on_both_backends!(an_invite_works_once_within_72_hours_and_a_weak_password_changes_nothing);
 
-#[tokio::test]
-async fn totp_codes_work_once_and_only_for_the_current_or_previous_step() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
+async fn totp_codes_work_once_and_only_for_the_current_or_previous_step(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let admin = app.admin_of_new_org("Acme").await;
     let verify = |code: String| {
         let app = &app;
@@ -219,10 +220,10 @@ async fn totp_codes_work_once_and_only_for_the_current_or_previous_step() {
     assert_eq!(replayed.status(), StatusCode::UNAUTHORIZED);
     app.stop().await.unwrap();
 }
+on_both_backends!(totp_codes_work_once_and_only_for_the_current_or_previous_step);
 
-#[tokio::test]
-async fn five_wrong_codes_void_the_pending_login() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
+async fn five_wrong_codes_void_the_pending_login(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let admin = app.admin_of_new_org("Acme").await;
     let mfa_token = app.mfa_token(&admin.email).await;
     for _ in 0..5 {
@@ -244,6 +245,7 @@ async fn five_wrong_codes_void_the_pending_login() {
     assert_eq!(status_code(right).await, (StatusCode::UNAUTHORIZED, "invalid_mfa_token".into()));
     app.stop().await.unwrap();
 }
+on_both_backends!(five_wrong_codes_void_the_pending_login);
 
 #[tokio::test]
 async fn login_does_not_reveal_whether_an_account_exists() {
@@ -355,3 +357,30 @@ async fn a_password_alone_cannot_enrol_a_second_factor_over_an_existing_one() {
     assert_eq!(backup.status(), 200);
     app.stop().await.unwrap();
 }
+
+/// Two sign-ins racing to spend the same backup code: exactly one wins.
+async fn a_code_cannot_be_spent_twice_concurrently(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin_of_new_org("Acme").await;
+    let first = app.mfa_token(&admin.email).await;
+    let second = app.mfa_token(&admin.email).await;
+    let code = admin.backup_codes[0].clone();
+    let spend = |mfa_token: String| {
+        let app = &app;
+        let code = code.clone();
+        async move {
+            app.post_json(
+                "/api/v1/auth/mfa/verify",
+                json!({"mfa_token": mfa_token, "method": "backup_code", "code": code}),
+            )
+            .await
+            .status()
+        }
+    };
+    let (a, b) = tokio::join!(spend(first), spend(second));
+    let mut outcomes = [a.as_u16(), b.as_u16()];
+    outcomes.sort();
+    assert_eq!(outcomes, [200, 401]);
+    app.stop().await.unwrap();
+}
+on_both_backends!(a_code_cannot_be_spent_twice_concurrently);

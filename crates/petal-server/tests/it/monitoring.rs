@@ -20,9 +20,8 @@ fn kinds(alerts: &[Value]) -> Vec<&str> {
     alerts.iter().map(|a| a["kind"].as_str().unwrap()).collect()
 }
 
-#[tokio::test]
-async fn repeated_failures_delay_the_next_attempt() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
+async fn repeated_failures_delay_the_next_attempt(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let admin = app.admin_of_new_org("Acme").await;
     for _ in 0..5 {
         assert_eq!(app.login(&admin.email, "wrong horse battery staple").await.status(), 401);
@@ -33,6 +32,7 @@ async fn repeated_failures_delay_the_next_attempt() {
     assert_eq!(app.login(&admin.email, PASSWORD).await.status(), 200);
     app.stop().await.unwrap();
 }
+on_both_backends!(repeated_failures_delay_the_next_attempt);
 
 async fn password_spraying_is_throttled_and_alerted(backend: Backend) {
     let app = TestApp::spawn(backend).await;

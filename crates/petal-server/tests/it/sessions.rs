@@ -59,11 +59,9 @@ async fn forged_and_expired_tokens_are_refused() {
     app.stop().await.unwrap();
 }
 
-#[tokio::test]
-async fn idle_sessions_end_and_background_requests_do_not_keep_them_alive() {
+async fn idle_sessions_end_and_background_requests_do_not_keep_them_alive(backend: Backend) {
     let app =
-        TestApp::spawn_with(Backend::Sqlite, &[("PETAL_SESSION_IDLE_TIMEOUT", "3s".to_owned())])
-            .await;
+        TestApp::spawn_with(backend, &[("PETAL_SESSION_IDLE_TIMEOUT", "3s".to_owned())]).await;
     let admin = app.admin_of_new_org("Acme").await;
     let background = |token: String| {
         let app = &app;
@@ -89,10 +87,10 @@ async fn idle_sessions_end_and_background_requests_do_not_keep_them_alive() {
     assert_eq!(me_with_token(&app, &admin.token).await, ended());
     app.stop().await.unwrap();
 }
+on_both_backends!(idle_sessions_end_and_background_requests_do_not_keep_them_alive);
 
-#[tokio::test]
-async fn cookie_sessions_need_the_csrf_token_to_change_anything() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
+async fn cookie_sessions_need_the_csrf_token_to_change_anything(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let admin = app.admin_of_new_org("Acme").await;
     let with_cookie = |method: Method, path: &str| {
         app.client.request(method, app.url(path)).header("cookie", &admin.cookie)
@@ -123,6 +121,7 @@ async fn cookie_sessions_need_the_csrf_token_to_change_anything() {
     assert_eq!(me_with_token(&app, &admin.token).await, ended());
     app.stop().await.unwrap();
 }
+on_both_backends!(cookie_sessions_need_the_csrf_token_to_change_anything);
 
 async fn logout_role_change_deactivation_and_mfa_reset_end_sessions(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -187,9 +186,8 @@ async fn logout_role_change_deactivation_and_mfa_reset_end_sessions(backend: Bac
 }
 on_both_backends!(logout_role_change_deactivation_and_mfa_reset_end_sessions);
 
-#[tokio::test]
-async fn users_list_and_revoke_only_their_own_sessions() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
+async fn users_list_and_revoke_only_their_own_sessions(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let admin = app.admin_of_new_org("Acme").await;
     let second = app.sign_in(&admin).await;
     let sessions: Vec<Value> = app
@@ -217,6 +215,7 @@ async fn users_list_and_revoke_only_their_own_sessions() {
     assert_eq!(me_with_token(&app, &admin.token).await.0, StatusCode::OK);
     app.stop().await.unwrap();
 }
+on_both_backends!(users_list_and_revoke_only_their_own_sessions);
 
 async fn change_password(app: &TestApp, user: &SignedIn, new: &str) -> reqwest::Response {
     app.as_user(user, Method::POST, "/api/v1/me/password")
@@ -226,9 +225,8 @@ async fn change_password(app: &TestApp, user: &SignedIn, new: &str) -> reqwest::
         .unwrap()
 }
 
-#[tokio::test]
-async fn a_password_change_needs_a_recent_step_up_and_ends_every_session() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
+async fn a_password_change_needs_a_recent_step_up_and_ends_every_session(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let admin = app.admin_of_new_org("Acme").await;
     let other = app.sign_in(&admin).await;
     app.clock.advance(chrono::Duration::minutes(6));
@@ -265,10 +263,10 @@ async fn a_password_change_needs_a_recent_step_up_and_ends_every_session() {
     );
     app.stop().await.unwrap();
 }
+on_both_backends!(a_password_change_needs_a_recent_step_up_and_ends_every_session);
 
-#[tokio::test]
-async fn an_mfa_token_opens_nothing_but_the_mfa_routes() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
+async fn an_mfa_token_opens_nothing_but_the_mfa_routes(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (_, invite) = app.create_org("Acme", "ada@acme.test").await;
     app.accept_invite(&invite, "Ada").await;
     let before = app.mfa_token("ada@acme.test").await;
@@ -289,6 +287,7 @@ async fn an_mfa_token_opens_nothing_but_the_mfa_routes() {
     assert_eq!(code_of(users).await, (StatusCode::UNAUTHORIZED, "mfa_required".into()));
     app.stop().await.unwrap();
 }
+on_both_backends!(an_mfa_token_opens_nothing_but_the_mfa_routes);
 
 #[tokio::test]
 async fn regenerating_backup_codes_needs_a_step_up_and_voids_the_old_set() {

@@ -105,9 +105,8 @@ async fn sms_enrolment_and_login(backend: Backend) {
 }
 on_both_backends!(sms_enrolment_and_login);
 
-#[tokio::test]
-async fn sms_codes_expire_work_once_and_die_after_five_wrong_guesses() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
+async fn sms_codes_expire_work_once_and_die_after_five_wrong_guesses(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (email, mfa_token) = pending_admin(&app).await;
     assert_eq!(enrol_sms(&app, &mfa_token).await.status(), 200);
     let verify = |mfa_token: String, code: String| {
@@ -164,10 +163,10 @@ async fn sms_codes_expire_work_once_and_die_after_five_wrong_guesses() {
     assert_eq!(verify(fresh, code).await, StatusCode::UNAUTHORIZED);
     app.stop().await.unwrap();
 }
+on_both_backends!(sms_codes_expire_work_once_and_die_after_five_wrong_guesses);
 
-#[tokio::test]
-async fn at_most_three_codes_per_ten_minutes() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
+async fn at_most_three_codes_per_ten_minutes(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (email, mfa_token) = pending_admin(&app).await;
     assert_eq!(enrol_sms(&app, &mfa_token).await.status(), 200);
     app.clock.advance(chrono::Duration::minutes(11));
@@ -186,6 +185,7 @@ async fn at_most_three_codes_per_ten_minutes() {
     assert_eq!(drain_outbox(&app).len(), 3);
     app.stop().await.unwrap();
 }
+on_both_backends!(at_most_three_codes_per_ten_minutes);
 
 #[tokio::test]
 async fn a_bad_phone_number_is_refused_and_nothing_is_sent() {
@@ -249,9 +249,8 @@ async fn codes_go_through_an_http_gateway_when_configured() {
     app.stop().await.unwrap();
 }
 
-#[tokio::test]
-async fn a_code_sent_to_one_number_does_not_confirm_another() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
+async fn a_code_sent_to_one_number_does_not_confirm_another(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (_, mfa_token) = pending_admin(&app).await;
     let first = app
         .post_json("/api/v1/auth/mfa/sms/setup", json!({"mfa_token": mfa_token, "phone": PHONE}))
@@ -275,3 +274,4 @@ async fn a_code_sent_to_one_number_does_not_confirm_another() {
     assert_eq!(activated.status(), StatusCode::UNAUTHORIZED);
     app.stop().await.unwrap();
 }
+on_both_backends!(a_code_sent_to_one_number_does_not_confirm_another);
