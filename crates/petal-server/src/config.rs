@@ -42,6 +42,8 @@ pub struct Config {
     pub sms_gateway_url: Option<SecretUrl>,
     /// Where security alerts are POSTed, signed.
     pub alert_webhook: Option<Webhook>,
+    /// Login monitoring thresholds.
+    pub limits: crate::auth::Limits,
     /// A session ends after this long without a person's request.
     pub session_idle_timeout: Duration,
     /// A session ends this long after login, whatever happens.
@@ -52,7 +54,7 @@ pub struct Config {
 }
 
 /// Every `PETAL_*` variable this version reads. `PETAL_TEST_*` variables belong to the tests.
-const KNOWN_VARIABLES: [&str; 17] = [
+const KNOWN_VARIABLES: [&str; 24] = [
     "PETAL_DATA_DIR",
     "PETAL_LISTEN",
     "PETAL_PUBLIC_URL",
@@ -63,6 +65,13 @@ const KNOWN_VARIABLES: [&str; 17] = [
     "PETAL_TLS_KEY",
     "PETAL_SESSION_IDLE_TIMEOUT",
     "PETAL_SESSION_MAX_AGE",
+    "PETAL_LOGIN_DELAY_AFTER",
+    "PETAL_LOGIN_LOCK_AFTER",
+    "PETAL_LOGIN_LOCK_DURATION",
+    "PETAL_IP_FAILURE_LIMIT",
+    "PETAL_IP_FAILURE_WINDOW",
+    "PETAL_SMS_CODE_LIMIT",
+    "PETAL_SMS_CODE_WINDOW",
     "PETAL_TRUSTED_PROXIES",
     "PETAL_MAIL_OUTBOX",
     "PETAL_SMTP_URL",
@@ -152,6 +161,13 @@ struct FileSettings {
     alert_webhook_secret: Option<String>,
     session_idle_timeout: Option<String>,
     session_max_age: Option<String>,
+    login_delay_after: Option<String>,
+    login_lock_after: Option<String>,
+    login_lock_duration: Option<String>,
+    ip_failure_limit: Option<String>,
+    ip_failure_window: Option<String>,
+    sms_code_limit: Option<String>,
+    sms_code_window: Option<String>,
 }
 
 /// Looks a setting up in the environment first, then in the file, and remembers which, so an
@@ -365,6 +381,32 @@ impl Config {
             }
         };
 
+        let count = |key: &str, from_file: &Option<String>, default: i64| match src
+            .get(key, from_file)
+        {
+            None => Ok(default),
+            Some((name, value)) => match value.trim().parse::<i64>() {
+                Ok(n) if (1..=1_000_000).contains(&n) => Ok(n),
+                _ => Err(ConfigError(format!("{name}: {value:?} is not a positive whole number"))),
+            },
+        };
+        let span = |key: &str, from_file: &Option<String>, default: u64| {
+            duration(src.get(key, from_file), Duration::from_secs(default))
+                .map(|d| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX))
+        };
+        let f = &src.file;
+        let limits = crate::auth::Limits {
+            lockout: petal_storage::users::LockoutPolicy {
+                delay_after: count("login_delay_after", &f.login_delay_after, 5)?,
+                lock_after: count("login_lock_after", &f.login_lock_after, 10)?,
+                lock_for: span("login_lock_duration", &f.login_lock_duration, 15 * 60)?,
+            },
+            ip_failures: count("ip_failure_limit", &f.ip_failure_limit, 20)?,
+            ip_window: span("ip_failure_window", &f.ip_failure_window, 10 * 60)?,
+            sms_codes: count("sms_code_limit", &f.sms_code_limit, 3)?,
+            sms_window: span("sms_code_window", &f.sms_code_window, 10 * 60)?,
+        };
+
         Ok(Config {
             data_dir,
             listen,
@@ -380,6 +422,7 @@ impl Config {
             sms_outbox,
             sms_gateway_url,
             alert_webhook,
+            limits,
             session_idle_timeout,
             session_max_age,
             unknown_variables: unknown_variables(env),
@@ -534,6 +577,24 @@ mod tests {
             let err = Config::from_sources(None, &env(&[(key, value)])).unwrap_err().to_string();
             assert!(err.contains(key), "{key}: {err}");
         }
+    }
+
+    #[test]
+    fn login_thresholds_default_to_the_spec_and_can_be_set() {
+        let defaults = Config::from_sources(None, &env(&[])).unwrap().limits;
+        assert_eq!((defaults.lockout.delay_after, defaults.lockout.lock_after), (5, 10));
+        assert_eq!(defaults.lockout.lock_for, chrono::Duration::minutes(15));
+        assert_eq!((defaults.ip_failures, defaults.sms_codes), (20, 3));
+        assert_eq!(defaults.ip_window, chrono::Duration::minutes(10));
+        let set = Config::from_sources(
+            None,
+            &env(&[("PETAL_LOGIN_LOCK_AFTER", "6"), ("PETAL_IP_FAILURE_WINDOW", "1h")]),
+        )
+        .unwrap()
+        .limits;
+        assert_eq!((set.lockout.lock_after, set.ip_window), (6, chrono::Duration::hours(1)));
+        let err = Config::from_sources(None, &env(&[("PETAL_SMS_CODE_LIMIT", "0")])).unwrap_err();
+        assert!(err.to_string().contains("PETAL_SMS_CODE_LIMIT"), "{err}");
     }
 
     #[test]

@@ -56,6 +56,7 @@ pub async fn run_with_clock(
         config.session_idle_timeout,
         config.session_max_age,
         tls.is_some(),
+        config.limits,
     )
     .await?;
     let state = AppState {

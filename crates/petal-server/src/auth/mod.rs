@@ -27,9 +27,27 @@ pub struct Auth {
     pub max_age: chrono::Duration,
     /// Whether cookies are `Secure` and `__Host-` prefixed (under TLS).
     pub secure_cookies: bool,
+    /// Delays, lockouts and rate limits.
+    pub limits: Limits,
     /// WebAuthn relying party for passkeys; `None` when the public URL's host is not a domain
     /// name (browsers refuse passkeys for IP addresses).
     pub webauthn: Option<webauthn_rs::Webauthn>,
+}
+
+/// Thresholds of login monitoring (SPEC §3 defaults; configurable).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Per account: wrong passwords or codes from which attempts are delayed (doubling from one
+    /// second), at which the account locks, and for how long.
+    pub lockout: petal_storage::users::LockoutPolicy,
+    /// Per address: failures across accounts that throttle it…
+    pub ip_failures: i64,
+    /// …within this window.
+    pub ip_window: chrono::Duration,
+    /// Per user: SMS codes sent…
+    pub sms_codes: i64,
+    /// …within this window.
+    pub sms_window: chrono::Duration,
 }
 
 /// How long an `mfa_token` works.
@@ -45,6 +63,7 @@ impl Auth {
         idle: Duration,
         max_age: Duration,
         secure_cookies: bool,
+        limits: Limits,
     ) -> anyhow::Result<Self> {
         let to_chrono =
             |d: Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
@@ -56,6 +75,7 @@ impl Auth {
             idle: to_chrono(idle),
             max_age: to_chrono(max_age),
             secure_cookies,
+            limits,
             webauthn: relying_party(public_url),
         })
     }

@@ -15,20 +15,11 @@ use petal_crypto::{SecretToken, TokenHash};
 use petal_domain::audit::{Actor, AuditAction, AuditContext, AuditEvent, Detail, Target};
 use petal_domain::{Email, UserId};
 use petal_storage::sessions::{self, PendingLogin};
-use petal_storage::users::{FailureOutcome, LockoutPolicy};
+use petal_storage::users::FailureOutcome;
 use petal_storage::{ScopedTx, audit, sms_codes, throttle, users};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-
-/// Wrong passwords on one account: from the 5th each delays the next attempt (doubling from
-/// one second); the 10th locks the account for 15 minutes.
-const LOCKOUT: LockoutPolicy =
-    LockoutPolicy { delay_after: 5, lock_after: 10, lock_for: chrono::Duration::minutes(15) };
-/// Failed logins from one address, across accounts, within [`SPRAY_WINDOW`] that throttle it.
-const SPRAY_LIMIT: i64 = 20;
-/// The window for [`SPRAY_LIMIT`].
-const SPRAY_WINDOW: chrono::Duration = chrono::Duration::minutes(10);
 
 /// Email and password.
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -76,10 +67,12 @@ pub async fn login(
     let now = state.clock.now();
     let ip = meta.ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
     let (recent_failures, oldest) =
-        throttle::failures_since(&state.db, &ip, now - SPRAY_WINDOW).await?;
-    if recent_failures >= SPRAY_LIMIT {
-        let retry_after =
-            oldest.map_or(SPRAY_WINDOW, |t| t + SPRAY_WINDOW - now).num_seconds().max(1);
+        throttle::failures_since(&state.db, &ip, now - state.auth.limits.ip_window).await?;
+    if recent_failures >= state.auth.limits.ip_failures {
+        let retry_after = oldest
+            .map_or(state.auth.limits.ip_window, |t| t + state.auth.limits.ip_window - now)
+            .num_seconds()
+            .max(1);
         let mut response = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_attempts",
@@ -96,10 +89,10 @@ pub async fn login(
     let Some(account) = account else {
         // Spend the same time as a real check, then give the same answer.
         password::verify(request.password, state.auth.dummy_password_hash.clone()).await?;
-        throttle::record_failure(&state.db, &ip, now, now - SPRAY_WINDOW).await?;
-        if recent_failures + 1 == SPRAY_LIMIT {
+        throttle::record_failure(&state.db, &ip, now, now - state.auth.limits.ip_window).await?;
+        if recent_failures + 1 == state.auth.limits.ip_failures {
             // No organisation to alert: the attempts named no account. Logged for operators.
-            tracing::warn!(%ip, failures = SPRAY_LIMIT, "password spraying: address throttled");
+            tracing::warn!(%ip, failures = state.auth.limits.ip_failures, "password spraying: address throttled");
         }
         return Err(invalid_credentials());
     };
@@ -107,7 +100,7 @@ pub async fn login(
     if !matches {
         // Recorded before the account's transaction: on SQLite that transaction holds the
         // write lock, which this separate statement would wait for.
-        throttle::record_failure(&state.db, &ip, now, now - SPRAY_WINDOW).await?;
+        throttle::record_failure(&state.db, &ip, now, now - state.auth.limits.ip_window).await?;
     }
     let context = meta.context(Actor::User { id: account.user_id, role: account.role });
     let mut tx = state.db.begin_scoped(&account.scope).await?;
@@ -145,13 +138,12 @@ pub async fn login(
     let mut raised = Vec::new();
     if reason == "bad_password" {
         if let Some(alert) =
-            count_failure(&mut tx, account.user_id, &context, Some(ip.clone()), now).await?
+            count_failure(&state, &mut tx, account.user_id, &context, Some(ip.clone()), now).await?
         {
             raised.push(alert);
         }
-        if recent_failures + 1 == SPRAY_LIMIT {
-            let details =
-                json!({"failures": SPRAY_LIMIT, "window_minutes": SPRAY_WINDOW.num_minutes()});
+        if recent_failures + 1 == state.auth.limits.ip_failures {
+            let details = json!({"failures": state.auth.limits.ip_failures, "window_minutes": state.auth.limits.ip_window.num_minutes()});
             raised.push(
                 alerts::raise(
                     &mut tx,
@@ -174,6 +166,7 @@ pub async fn login(
 /// policy; when it locks the account, audits `auth.login_locked` and returns the alert to
 /// deliver once committed.
 async fn count_failure(
+    state: &AppState,
     tx: &mut ScopedTx,
     user: UserId,
     context: &AuditContext,
@@ -181,12 +174,12 @@ async fn count_failure(
     now: DateTime<Utc>,
 ) -> Result<Option<alerts::Raised>, ApiError> {
     let FailureOutcome::Locked(until) =
-        users::record_login_failure(tx, user, now, &LOCKOUT).await?
+        users::record_login_failure(tx, user, now, &state.auth.limits.lockout).await?
     else {
         return Ok(None);
     };
     let locked = event(AuditAction::LoginLocked, user, true)
-        .detail("minutes", Detail::Number(LOCKOUT.lock_for.num_minutes()));
+        .detail("minutes", Detail::Number(state.auth.limits.lockout.lock_for.num_minutes()));
     audit::append(tx, now, context, &locked).await?;
     let details = json!({"locked_until": until});
     Ok(Some(alerts::raise(tx, AlertKind::AccountLocked, Some(user), ip, details, now).await?))
@@ -238,7 +231,7 @@ pub(super) async fn reject_code(
     // Wrong codes count against the account like wrong passwords: a known password does not
     // buy unlimited guesses at the second factor.
     let ip = p.context.ip.map(|ip| ip.to_string());
-    let alert = count_failure(&mut p.tx, p.user.id, &p.context, ip, now).await?;
+    let alert = count_failure(state, &mut p.tx, p.user.id, &p.context, ip, now).await?;
     p.tx.commit().await?;
     if let Some(alert) = alert {
         alerts::deliver(state, vec![alert]);
@@ -453,10 +446,6 @@ pub(super) async fn finish_login(
 
 /// How long an SMS code works.
 const SMS_CODE_TTL: chrono::Duration = chrono::Duration::minutes(5);
-/// At most this many SMS codes per user per [`SMS_WINDOW`].
-const SMS_LIMIT: i64 = 3;
-/// The window for [`SMS_LIMIT`].
-const SMS_WINDOW: chrono::Duration = chrono::Duration::minutes(10);
 
 fn sms_code_hash(state: &AppState, user: UserId, code: &str) -> [u8; 32] {
     let digits: String = code.chars().filter(char::is_ascii_digit).collect();
@@ -485,14 +474,18 @@ async fn send_sms_code(
     phone: &str,
     now: DateTime<Utc>,
 ) -> Result<Response, ApiError> {
-    if sms_codes::sent_since(&mut p.tx, p.user.id, now - SMS_WINDOW).await? >= SMS_LIMIT {
+    if sms_codes::sent_since(&mut p.tx, p.user.id, now - state.auth.limits.sms_window).await?
+        >= state.auth.limits.sms_codes
+    {
         let mut response = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_codes",
             "Too many codes sent; wait a few minutes.",
         )
         .into_response();
-        response.headers_mut().insert(header::RETRY_AFTER, SMS_WINDOW.num_seconds().into());
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, state.auth.limits.sms_window.num_seconds().into());
         return Ok(response);
     }
     let code = six_digits()?;
@@ -713,7 +706,7 @@ pub async fn reauth(
         // Step-up guesses count like login guesses: enough of them lock the account, which
         // ends the session's ability to step up (and raises an alert).
         let ip = user.meta.ip.map(|ip| ip.to_string());
-        let alert = count_failure(&mut tx, id, &user.audit(), ip, now).await?;
+        let alert = count_failure(&state, &mut tx, id, &user.audit(), ip, now).await?;
         if alert.is_some() {
             sessions::revoke_all(&mut tx, id, "locked", now).await?;
         }
