@@ -638,7 +638,8 @@ pub async fn mfa_challenge(
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct VerifyRequest {
     mfa_token: String,
-    /// `totp` or `backup_code`.
+    /// `totp`, `sms` (after `/auth/mfa/challenge`) or `backup_code`; passkeys use their own
+    /// routes.
     method: String,
     code: String,
 }
@@ -676,7 +677,7 @@ pub async fn mfa_verify(
 pub struct ReauthRequest {
     #[schema(value_type = String, format = Password)]
     password: SecretString,
-    /// `totp` or `backup_code`.
+    /// `totp`, `sms` or `backup_code`.
     method: String,
     code: String,
 }
