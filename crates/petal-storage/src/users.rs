@@ -434,7 +434,8 @@ pub async fn reset_mfa(tx: &mut ScopedTx, user_id: UserId) -> Result<bool, Stora
     let changed = on_conn!(&mut tx.tx, |conn| {
         sqlx::query(
             "UPDATE users SET totp_secret = NULL, totp_enabled_at = NULL, totp_last_step = NULL, \
-             phone_pending = NULL, phone = NULL, phone_verified_at = NULL \
+             totp_pending_secret = NULL, phone_pending = NULL, phone = NULL, \
+             phone_verified_at = NULL \
              WHERE id = $1 AND org_id = $2",
         )
         .bind(user_id.as_uuid())
@@ -659,4 +660,61 @@ pub async fn update_passkey(
             .map(|_| ())
     })?;
     Ok(())
+}
+
+/// Stores a replacement TOTP secret (sealed by the caller) until a code from it is verified;
+/// the current authenticator keeps working meanwhile.
+pub async fn set_replacement_totp(
+    tx: &mut ScopedTx,
+    user_id: UserId,
+    sealed_secret: &[u8],
+) -> Result<bool, StorageError> {
+    update_user!(
+        tx,
+        user_id,
+        "UPDATE users SET totp_pending_secret = $3 WHERE id = $1 AND org_id = $2",
+        sealed_secret
+    )
+}
+
+/// The sealed replacement TOTP secret, if one is being set up.
+pub async fn replacement_totp(
+    tx: &mut ScopedTx,
+    user_id: UserId,
+) -> Result<Option<Vec<u8>>, StorageError> {
+    let org = tx.scope().org_id().as_uuid();
+    let row: Option<Option<Vec<u8>>> = on_conn!(&mut tx.tx, |conn| {
+        sqlx::query_scalar("SELECT totp_pending_secret FROM users WHERE id = $1 AND org_id = $2")
+            .bind(user_id.as_uuid())
+            .bind(org)
+            .fetch_optional(conn)
+            .await
+    })?;
+    Ok(row.flatten())
+}
+
+/// Makes the replacement TOTP secret the user's authenticator, with `step` (the code that
+/// proved it) as the last accepted step.
+pub async fn promote_replacement_totp(
+    tx: &mut ScopedTx,
+    user_id: UserId,
+    step: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, StorageError> {
+    let org = tx.scope().org_id().as_uuid();
+    let changed = on_conn!(&mut tx.tx, |conn| {
+        sqlx::query(
+            "UPDATE users SET totp_secret = totp_pending_secret, totp_pending_secret = NULL, \
+             totp_enabled_at = $3, totp_last_step = $4 \
+             WHERE id = $1 AND org_id = $2 AND totp_pending_secret IS NOT NULL",
+        )
+        .bind(user_id.as_uuid())
+        .bind(org)
+        .bind(now)
+        .bind(step)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(changed == 1)
 }

@@ -447,7 +447,7 @@ pub(super) async fn finish_login(
 /// How long an SMS code works.
 const SMS_CODE_TTL: chrono::Duration = chrono::Duration::minutes(5);
 
-fn sms_code_hash(state: &AppState, user: UserId, code: &str) -> [u8; 32] {
+pub(super) fn sms_code_hash(state: &AppState, user: UserId, code: &str) -> [u8; 32] {
     let digits: String = code.chars().filter(char::is_ascii_digit).collect();
     state.auth.codes.hash(user.as_uuid().as_bytes(), &format!("sms:{digits}"))
 }
@@ -468,13 +468,14 @@ fn six_digits() -> Result<String, ApiError> {
 /// Checks the per-user limit, stores a new code and commits, then sends it to `phone`. The
 /// code is committed first so no transaction waits on the gateway; a code that could not be
 /// delivered is simply never used.
-async fn send_sms_code(
+pub(super) async fn send_sms_code(
     state: &AppState,
-    mut p: Pending,
+    mut tx: ScopedTx,
+    user: UserId,
     phone: &str,
     now: DateTime<Utc>,
 ) -> Result<Response, ApiError> {
-    if sms_codes::sent_since(&mut p.tx, p.user.id, now - state.auth.limits.sms_window).await?
+    if sms_codes::sent_since(&mut tx, user, now - state.auth.limits.sms_window).await?
         >= state.auth.limits.sms_codes
     {
         let mut response = ApiError::new(
@@ -489,9 +490,9 @@ async fn send_sms_code(
         return Ok(response);
     }
     let code = six_digits()?;
-    let hash = sms_code_hash(state, p.user.id, &code);
-    sms_codes::create(&mut p.tx, p.user.id, &hash, now, SMS_CODE_TTL).await?;
-    p.tx.commit().await?;
+    let hash = sms_code_hash(state, user, &code);
+    sms_codes::create(&mut tx, user, &hash, now, SMS_CODE_TTL).await?;
+    tx.commit().await?;
     let body =
         format!("Your Petal sign-in code is {code}. It expires in 5 minutes. Never share it.");
     if let Err(error) = state.sms.send(phone, &body).await {
@@ -516,7 +517,7 @@ fn masked(phone: &str) -> String {
 }
 
 /// A phone number in E.164 form: `+`, a non-zero digit, 7 to 14 more digits.
-fn parse_phone(input: &str) -> Result<String, ApiError> {
+pub(super) fn parse_phone(input: &str) -> Result<String, ApiError> {
     let compact: String = input.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')')).collect();
     let digits = compact.strip_prefix('+').unwrap_or_default();
     let valid = (8..=15).contains(&digits.len())
@@ -534,7 +535,7 @@ fn parse_phone(input: &str) -> Result<String, ApiError> {
 }
 
 /// Associated data binding a sealed phone number to its user.
-fn phone_context(user: UserId) -> Vec<u8> {
+pub(super) fn phone_context(user: UserId) -> Vec<u8> {
     [b"phone:".as_slice(), user.as_uuid().as_bytes()].concat()
 }
 
@@ -569,7 +570,7 @@ pub async fn sms_setup(
     users::set_pending_phone(&mut p.tx, p.user.id, &sealed).await?;
     // A code sent to an earlier number must not confirm this one.
     sms_codes::void_all(&mut p.tx, p.user.id, now).await?;
-    send_sms_code(&state, p, &phone, now).await
+    send_sms_code(&state, p.tx, p.user.id, &phone, now).await
 }
 
 /// Finishes SMS enrolment with the code sent to the number: the session starts, and 10 backup
@@ -631,7 +632,7 @@ pub async fn mfa_challenge(
         .open(&sealed, &phone_context(p.user.id))
         .map_err(|e| ApiError::internal(&e))?;
     let phone = String::from_utf8(phone.to_vec()).map_err(|e| ApiError::internal(&e))?;
-    send_sms_code(&state, p, &phone, now).await
+    send_sms_code(&state, p.tx, p.user.id, &phone, now).await
 }
 
 /// A second factor for a pending login.

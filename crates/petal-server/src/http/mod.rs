@@ -4,6 +4,7 @@
 //! and to the OpenAPI document at once, so the document cannot omit a served route.
 
 mod error;
+mod factors;
 mod login;
 mod me;
 mod observe;
@@ -108,6 +109,11 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(me::revoke_session))
         .routes(routes!(me::change_password))
         .routes(routes!(me::regenerate_backup_codes))
+        .routes(routes!(factors::totp_setup))
+        .routes(routes!(factors::totp_activate))
+        .routes(routes!(factors::phone_setup))
+        .routes(routes!(factors::phone_verify))
+        .routes(routes!(factors::sms_code))
         .routes(routes!(security::alerts))
 }
 

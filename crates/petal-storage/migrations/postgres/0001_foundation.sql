@@ -19,6 +19,8 @@ CREATE TABLE users (
     -- TOTP secret sealed with a key derived from the master key (user id as associated data);
     -- set at setup, enabled once a first code is verified.
     totp_secret     bytea,
+    -- A replacement authenticator being set up from a signed-in session.
+    totp_pending_secret bytea,
     totp_enabled_at timestamptz,
     -- The last accepted TOTP step: a code at or before it is refused (no replay).
     totp_last_step  bigint,

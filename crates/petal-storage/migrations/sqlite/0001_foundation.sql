@@ -20,6 +20,8 @@ CREATE TABLE users (
     -- TOTP secret sealed with a key derived from the master key (user id as associated data);
     -- set at setup, enabled once a first code is verified.
     totp_secret     BLOB,
+    -- A replacement authenticator being set up from a signed-in session.
+    totp_pending_secret BLOB,
     totp_enabled_at TEXT,
     -- The last accepted TOTP step: a code at or before it is refused (no replay).
     totp_last_step  INTEGER,
