@@ -35,6 +35,17 @@ macro_rules! on_conn {
 }
 pub(crate) use on_conn;
 
+/// Runs one statement on a transaction with the given bound values and returns how many rows
+/// it changed: `execute!(&mut tx.tx, "UPDATE … WHERE id = $1", id)?`.
+macro_rules! execute {
+    ($tx:expr, $sql:expr $(, $bind:expr)* $(,)?) => {
+        $crate::db::on_conn!($tx, |conn| {
+            sqlx::query($sql)$(.bind($bind))*.execute(conn).await.map(|r| r.rows_affected())
+        })
+    };
+}
+pub(crate) use execute;
+
 /// Runs `$body` with `$pool` bound to the database's pool (for single statements that need no
 /// transaction).
 macro_rules! on_pool {

@@ -2,7 +2,7 @@
 //! layer obtains an [`OrgScope`]: the organisation comes from the stored row, never from the
 //! request.
 
-use crate::db::{on_conn, on_pool};
+use crate::db::{execute, on_conn, on_pool};
 use crate::{Database, OrgScope, ScopedTx, StorageError};
 use chrono::{DateTime, Duration, Utc};
 use petal_domain::{OrgId, Role, SessionId, UserId};
@@ -31,21 +31,17 @@ pub async fn create_pending_login(
     valid_for: Duration,
 ) -> Result<(), StorageError> {
     let org = tx.scope().org_id().as_uuid();
-    on_conn!(&mut tx.tx, |conn| {
-        sqlx::query(
-            "INSERT INTO login_challenges (id, org_id, user_id, token_hash, created_at, expires_at) \
+    execute!(
+        &mut tx.tx,
+        "INSERT INTO login_challenges (id, org_id, user_id, token_hash, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(Uuid::new_v4())
-        .bind(org)
-        .bind(user_id.as_uuid())
-        .bind(token_hash.as_slice())
-        .bind(now)
-        .bind(now + valid_for)
-        .execute(conn)
-        .await
-        .map(|_| ())
-    })?;
+        Uuid::new_v4(),
+        org,
+        user_id.as_uuid(),
+        token_hash.as_slice(),
+        now,
+        now + valid_for
+    )?;
     Ok(())
 }
 
@@ -77,17 +73,13 @@ pub async fn find_pending_login(
 /// Counts a wrong code against a pending login.
 pub async fn record_pending_login_failure(tx: &mut ScopedTx, id: Uuid) -> Result<(), StorageError> {
     let org = tx.scope().org_id().as_uuid();
-    on_conn!(&mut tx.tx, |conn| {
-        sqlx::query(
-            "UPDATE login_challenges SET failed_attempts = failed_attempts + 1 \
+    execute!(
+        &mut tx.tx,
+        "UPDATE login_challenges SET failed_attempts = failed_attempts + 1 \
              WHERE id = $1 AND org_id = $2",
-        )
-        .bind(id)
-        .bind(org)
-        .execute(conn)
-        .await
-        .map(|_| ())
-    })?;
+        id,
+        org
+    )?;
     Ok(())
 }
 
@@ -98,18 +90,14 @@ pub async fn consume_pending_login(
     now: DateTime<Utc>,
 ) -> Result<bool, StorageError> {
     let org = tx.scope().org_id().as_uuid();
-    let changed = on_conn!(&mut tx.tx, |conn| {
-        sqlx::query(
-            "UPDATE login_challenges SET consumed_at = $3 \
+    let changed = execute!(
+        &mut tx.tx,
+        "UPDATE login_challenges SET consumed_at = $3 \
              WHERE id = $1 AND org_id = $2 AND consumed_at IS NULL",
-        )
-        .bind(id)
-        .bind(org)
-        .bind(now)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected())
-    })?;
+        id,
+        org,
+        now
+    )?;
     Ok(changed == 1)
 }
 
@@ -137,23 +125,19 @@ pub async fn create(
 ) -> Result<SessionId, StorageError> {
     let id = SessionId::new();
     let org = tx.scope().org_id().as_uuid();
-    on_conn!(&mut tx.tx, |conn| {
-        sqlx::query(
-            "INSERT INTO sessions (id, org_id, user_id, created_at, last_seen_at, expires_at, \
+    execute!(
+        &mut tx.tx,
+        "INSERT INTO sessions (id, org_id, user_id, created_at, last_seen_at, expires_at, \
              reauth_at, csrf_hash, ip, user_agent) VALUES ($1, $2, $3, $4, $4, $5, $4, $6, $7, $8)",
-        )
-        .bind(id.as_uuid())
-        .bind(org)
-        .bind(session.user_id.as_uuid())
-        .bind(session.now)
-        .bind(session.now + session.max_age)
-        .bind(session.csrf_hash.as_slice())
-        .bind(&session.ip)
-        .bind(&session.user_agent)
-        .execute(conn)
-        .await
-        .map(|_| ())
-    })?;
+        id.as_uuid(),
+        org,
+        session.user_id.as_uuid(),
+        session.now,
+        session.now + session.max_age,
+        session.csrf_hash.as_slice(),
+        &session.ip,
+        &session.user_agent
+    )?;
     Ok(id)
 }
 
@@ -287,20 +271,16 @@ pub async fn revoke(
     now: DateTime<Utc>,
 ) -> Result<bool, StorageError> {
     let org = tx.scope().org_id().as_uuid();
-    let changed = on_conn!(&mut tx.tx, |conn| {
-        sqlx::query(
-            "UPDATE sessions SET revoked_at = $4, revoked_reason = $5 \
+    let changed = execute!(
+        &mut tx.tx,
+        "UPDATE sessions SET revoked_at = $4, revoked_reason = $5 \
              WHERE id = $1 AND user_id = $2 AND org_id = $3 AND revoked_at IS NULL",
-        )
-        .bind(session_id.as_uuid())
-        .bind(user_id.as_uuid())
-        .bind(org)
-        .bind(now)
-        .bind(reason)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected())
-    })?;
+        session_id.as_uuid(),
+        user_id.as_uuid(),
+        org,
+        now,
+        reason
+    )?;
     Ok(changed == 1)
 }
 
@@ -313,31 +293,23 @@ pub async fn revoke_all(
     now: DateTime<Utc>,
 ) -> Result<u64, StorageError> {
     let org = tx.scope().org_id().as_uuid();
-    on_conn!(&mut tx.tx, |conn| {
-        sqlx::query(
-            "UPDATE login_challenges SET consumed_at = $3 \
+    execute!(
+        &mut tx.tx,
+        "UPDATE login_challenges SET consumed_at = $3 \
              WHERE user_id = $1 AND org_id = $2 AND consumed_at IS NULL",
-        )
-        .bind(user_id.as_uuid())
-        .bind(org)
-        .bind(now)
-        .execute(conn)
-        .await
-        .map(|_| ())
-    })?;
-    Ok(on_conn!(&mut tx.tx, |conn| {
-        sqlx::query(
-            "UPDATE sessions SET revoked_at = $3, revoked_reason = $4 \
+        user_id.as_uuid(),
+        org,
+        now
+    )?;
+    Ok(execute!(
+        &mut tx.tx,
+        "UPDATE sessions SET revoked_at = $3, revoked_reason = $4 \
              WHERE user_id = $1 AND org_id = $2 AND revoked_at IS NULL",
-        )
-        .bind(user_id.as_uuid())
-        .bind(org)
-        .bind(now)
-        .bind(reason)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected())
-    })?)
+        user_id.as_uuid(),
+        org,
+        now,
+        reason
+    )?)
 }
 
 /// Records a successful step-up (password and second factor) on a session.
@@ -347,15 +319,13 @@ pub async fn record_reauth(
     now: DateTime<Utc>,
 ) -> Result<(), StorageError> {
     let org = tx.scope().org_id().as_uuid();
-    on_conn!(&mut tx.tx, |conn| {
-        sqlx::query("UPDATE sessions SET reauth_at = $3 WHERE id = $1 AND org_id = $2")
-            .bind(session_id.as_uuid())
-            .bind(org)
-            .bind(now)
-            .execute(conn)
-            .await
-            .map(|_| ())
-    })?;
+    execute!(
+        &mut tx.tx,
+        "UPDATE sessions SET reauth_at = $3 WHERE id = $1 AND org_id = $2",
+        session_id.as_uuid(),
+        org,
+        now
+    )?;
     Ok(())
 }
 
@@ -392,15 +362,13 @@ pub async fn set_ceremony(
     state: &str,
 ) -> Result<(), StorageError> {
     let org = tx.scope().org_id().as_uuid();
-    on_conn!(&mut tx.tx, |conn| {
-        sqlx::query("UPDATE login_challenges SET webauthn_state = $3 WHERE id = $1 AND org_id = $2")
-            .bind(pending_id)
-            .bind(org)
-            .bind(state)
-            .execute(conn)
-            .await
-            .map(|_| ())
-    })?;
+    execute!(
+        &mut tx.tx,
+        "UPDATE login_challenges SET webauthn_state = $3 WHERE id = $1 AND org_id = $2",
+        pending_id,
+        org,
+        state
+    )?;
     Ok(())
 }
 
@@ -420,15 +388,11 @@ pub async fn take_ceremony(
         .fetch_optional(conn)
         .await
     })?;
-    on_conn!(&mut tx.tx, |conn| {
-        sqlx::query(
-            "UPDATE login_challenges SET webauthn_state = NULL WHERE id = $1 AND org_id = $2",
-        )
-        .bind(pending_id)
-        .bind(org)
-        .execute(conn)
-        .await
-        .map(|_| ())
-    })?;
+    execute!(
+        &mut tx.tx,
+        "UPDATE login_challenges SET webauthn_state = NULL WHERE id = $1 AND org_id = $2",
+        pending_id,
+        org
+    )?;
     Ok(state.flatten())
 }

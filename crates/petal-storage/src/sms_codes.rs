@@ -1,7 +1,7 @@
 //! One-time SMS codes: stored as keyed hashes, valid 5 minutes, used once, void after five
 //! wrong guesses.
 
-use crate::db::on_conn;
+use crate::db::{execute, on_conn};
 use crate::{ScopedTx, StorageError};
 use chrono::{DateTime, Duration, Utc};
 use petal_domain::UserId;
@@ -19,21 +19,17 @@ pub async fn create(
     valid_for: Duration,
 ) -> Result<(), StorageError> {
     let org = tx.scope().org_id().as_uuid();
-    on_conn!(&mut tx.tx, |conn| {
-        sqlx::query(
-            "INSERT INTO sms_codes (id, org_id, user_id, code_hash, created_at, expires_at) \
+    execute!(
+        &mut tx.tx,
+        "INSERT INTO sms_codes (id, org_id, user_id, code_hash, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(Uuid::new_v4())
-        .bind(org)
-        .bind(user_id.as_uuid())
-        .bind(code_hash.as_slice())
-        .bind(now)
-        .bind(now + valid_for)
-        .execute(conn)
-        .await
-        .map(|_| ())
-    })?;
+        Uuid::new_v4(),
+        org,
+        user_id.as_uuid(),
+        code_hash.as_slice(),
+        now,
+        now + valid_for
+    )?;
     Ok(())
 }
 
@@ -65,35 +61,27 @@ pub async fn redeem(
     now: DateTime<Utc>,
 ) -> Result<bool, StorageError> {
     let org = tx.scope().org_id().as_uuid();
-    let used = on_conn!(&mut tx.tx, |conn| {
-        sqlx::query(
-            "UPDATE sms_codes SET used_at = $4 WHERE user_id = $1 AND org_id = $2 \
+    let used = execute!(
+        &mut tx.tx,
+        "UPDATE sms_codes SET used_at = $4 WHERE user_id = $1 AND org_id = $2 \
              AND code_hash = $3 AND used_at IS NULL AND expires_at > $4 AND wrong_guesses < $5",
-        )
-        .bind(user_id.as_uuid())
-        .bind(org)
-        .bind(code_hash.as_slice())
-        .bind(now)
-        .bind(MAX_WRONG_GUESSES)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected())
-    })?;
+        user_id.as_uuid(),
+        org,
+        code_hash.as_slice(),
+        now,
+        MAX_WRONG_GUESSES
+    )?;
     if used >= 1 {
         return Ok(true);
     }
-    on_conn!(&mut tx.tx, |conn| {
-        sqlx::query(
-            "UPDATE sms_codes SET wrong_guesses = wrong_guesses + 1 WHERE user_id = $1 \
+    execute!(
+        &mut tx.tx,
+        "UPDATE sms_codes SET wrong_guesses = wrong_guesses + 1 WHERE user_id = $1 \
              AND org_id = $2 AND used_at IS NULL AND expires_at > $3",
-        )
-        .bind(user_id.as_uuid())
-        .bind(org)
-        .bind(now)
-        .execute(conn)
-        .await
-        .map(|_| ())
-    })?;
+        user_id.as_uuid(),
+        org,
+        now
+    )?;
     Ok(false)
 }
 
@@ -104,16 +92,12 @@ pub async fn void_all(
     now: DateTime<Utc>,
 ) -> Result<(), StorageError> {
     let org = tx.scope().org_id().as_uuid();
-    on_conn!(&mut tx.tx, |conn| {
-        sqlx::query(
-            "UPDATE sms_codes SET used_at = $3 WHERE user_id = $1 AND org_id = $2 AND used_at IS NULL",
-        )
-        .bind(user_id.as_uuid())
-        .bind(org)
-        .bind(now)
-        .execute(conn)
-        .await
-        .map(|_| ())
-    })?;
+    execute!(
+        &mut tx.tx,
+        "UPDATE sms_codes SET used_at = $3 WHERE user_id = $1 AND org_id = $2 AND used_at IS NULL",
+        user_id.as_uuid(),
+        org,
+        now
+    )?;
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! User accounts: creation from an invite, look-up for login, roles, status and second
 //! factors.
 
-use crate::db::{on_conn, on_pool};
+use crate::db::{execute, on_conn, on_pool};
 use crate::{Database, OrgScope, ScopedTx, StorageError, Tx};
 use chrono::{DateTime, Utc};
 use petal_domain::{Email, InviteId, OrgId, Role, UserId};
@@ -128,37 +128,31 @@ pub async fn accept_invite(
     let role = parse_role(&role)?;
     let mut tx = tx.enter(OrgScope::new(OrgId::from_uuid(org_id))).await?;
     let user_id = UserId::new();
-    let inserted = on_conn!(&mut tx.tx, |conn| {
-        sqlx::query(
-            "INSERT INTO users (id, org_id, email, name, role, status, created_at, password_hash) \
+    let inserted = execute!(
+        &mut tx.tx,
+        "INSERT INTO users (id, org_id, email, name, role, status, created_at, password_hash) \
              VALUES ($1, $2, $3, $4, $5, 'active', $6, $7)",
-        )
-        .bind(user_id.as_uuid())
-        .bind(org_id)
-        .bind(&email)
-        .bind(name)
-        .bind(role.as_str())
-        .bind(now)
-        .bind(password_hash)
-        .execute(conn)
-        .await
-        .map(|_| ())
-    });
+        user_id.as_uuid(),
+        org_id,
+        &email,
+        name,
+        role.as_str(),
+        now,
+        password_hash
+    );
     match inserted {
-        Ok(()) => {}
+        Ok(_) => {}
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
             return Ok(Err(InviteRefusal::EmailTaken));
         }
         Err(e) => return Err(e.into()),
     }
-    let consumed = on_conn!(&mut tx.tx, |conn| {
-        sqlx::query("UPDATE invites SET accepted_at = $2 WHERE id = $1 AND accepted_at IS NULL")
-            .bind(invite_id)
-            .bind(now)
-            .execute(conn)
-            .await
-            .map(|r| r.rows_affected())
-    })?;
+    let consumed = execute!(
+        &mut tx.tx,
+        "UPDATE invites SET accepted_at = $2 WHERE id = $1 AND accepted_at IS NULL",
+        invite_id,
+        now
+    )?;
     if consumed != 1 {
         return Ok(Err(InviteRefusal::Used));
     }
@@ -337,20 +331,16 @@ pub async fn accept_totp_step(
     enable_at: Option<DateTime<Utc>>,
 ) -> Result<bool, StorageError> {
     let org = tx.scope().org_id().as_uuid();
-    let changed = on_conn!(&mut tx.tx, |conn| {
-        sqlx::query(
-            "UPDATE users SET totp_last_step = $3, totp_enabled_at = COALESCE(totp_enabled_at, $4) \
+    let changed = execute!(
+        &mut tx.tx,
+        "UPDATE users SET totp_last_step = $3, totp_enabled_at = COALESCE(totp_enabled_at, $4) \
              WHERE id = $1 AND org_id = $2 AND totp_secret IS NOT NULL \
              AND (totp_last_step IS NULL OR totp_last_step < $3)",
-        )
-        .bind(user_id.as_uuid())
-        .bind(org)
-        .bind(step)
-        .bind(enable_at)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected())
-    })?;
+        user_id.as_uuid(),
+        org,
+        step,
+        enable_at
+    )?;
     Ok(changed == 1)
 }
 
@@ -389,19 +379,15 @@ pub async fn use_backup_code(
     now: DateTime<Utc>,
 ) -> Result<bool, StorageError> {
     let org = tx.scope().org_id().as_uuid();
-    let changed = on_conn!(&mut tx.tx, |conn| {
-        sqlx::query(
-            "UPDATE backup_codes SET used_at = $4 \
+    let changed = execute!(
+        &mut tx.tx,
+        "UPDATE backup_codes SET used_at = $4 \
              WHERE user_id = $1 AND org_id = $2 AND code_hash = $3 AND used_at IS NULL",
-        )
-        .bind(user_id.as_uuid())
-        .bind(org)
-        .bind(hash.as_slice())
-        .bind(now)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected())
-    })?;
+        user_id.as_uuid(),
+        org,
+        hash.as_slice(),
+        now
+    )?;
     Ok(changed == 1)
 }
 
@@ -423,27 +409,21 @@ pub async fn backup_codes_left(tx: &mut ScopedTx, user_id: UserId) -> Result<i64
 pub async fn reset_mfa(tx: &mut ScopedTx, user_id: UserId) -> Result<bool, StorageError> {
     replace_backup_codes(tx, user_id, &[]).await?;
     let org = tx.scope().org_id().as_uuid();
-    on_conn!(&mut tx.tx, |conn| {
-        sqlx::query("DELETE FROM passkeys WHERE user_id = $1 AND org_id = $2")
-            .bind(user_id.as_uuid())
-            .bind(org)
-            .execute(conn)
-            .await
-            .map(|_| ())
-    })?;
-    let changed = on_conn!(&mut tx.tx, |conn| {
-        sqlx::query(
-            "UPDATE users SET totp_secret = NULL, totp_enabled_at = NULL, totp_last_step = NULL, \
+    execute!(
+        &mut tx.tx,
+        "DELETE FROM passkeys WHERE user_id = $1 AND org_id = $2",
+        user_id.as_uuid(),
+        org
+    )?;
+    let changed = execute!(
+        &mut tx.tx,
+        "UPDATE users SET totp_secret = NULL, totp_enabled_at = NULL, totp_last_step = NULL, \
              totp_pending_secret = NULL, phone_pending = NULL, phone = NULL, \
              phone_verified_at = NULL \
              WHERE id = $1 AND org_id = $2",
-        )
-        .bind(user_id.as_uuid())
-        .bind(org)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected())
-    })?;
+        user_id.as_uuid(),
+        org
+    )?;
     Ok(changed == 1)
 }
 
@@ -500,20 +480,16 @@ pub async fn record_login_failure(
         FailureOutcome::Delayed(t) | FailureOutcome::Locked(t) => t,
         FailureOutcome::Counted => now,
     };
-    on_conn!(&mut tx.tx, |conn| {
-        sqlx::query(
-            "UPDATE users SET locked_until = $3, \
+    execute!(
+        &mut tx.tx,
+        "UPDATE users SET locked_until = $3, \
              failed_logins = CASE WHEN $4 THEN 0 ELSE failed_logins END \
              WHERE id = $1 AND org_id = $2",
-        )
-        .bind(user_id.as_uuid())
-        .bind(org)
-        .bind(until)
-        .bind(reset)
-        .execute(conn)
-        .await
-        .map(|_| ())
-    })?;
+        user_id.as_uuid(),
+        org,
+        until,
+        reset
+    )?;
     Ok(outcome)
 }
 
@@ -611,20 +587,16 @@ pub async fn add_passkey(
     now: DateTime<Utc>,
 ) -> Result<(), StorageError> {
     let org = tx.scope().org_id().as_uuid();
-    on_conn!(&mut tx.tx, |conn| {
-        sqlx::query(
-            "INSERT INTO passkeys (id, org_id, user_id, credential, created_at) \
+    execute!(
+        &mut tx.tx,
+        "INSERT INTO passkeys (id, org_id, user_id, credential, created_at) \
              VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(Uuid::new_v4())
-        .bind(org)
-        .bind(user_id.as_uuid())
-        .bind(credential)
-        .bind(now)
-        .execute(conn)
-        .await
-        .map(|_| ())
-    })?;
+        Uuid::new_v4(),
+        org,
+        user_id.as_uuid(),
+        credential,
+        now
+    )?;
     Ok(())
 }
 
@@ -650,15 +622,13 @@ pub async fn update_passkey(
     credential: &str,
 ) -> Result<(), StorageError> {
     let org = tx.scope().org_id().as_uuid();
-    on_conn!(&mut tx.tx, |conn| {
-        sqlx::query("UPDATE passkeys SET credential = $3 WHERE id = $1 AND org_id = $2")
-            .bind(id)
-            .bind(org)
-            .bind(credential)
-            .execute(conn)
-            .await
-            .map(|_| ())
-    })?;
+    execute!(
+        &mut tx.tx,
+        "UPDATE passkeys SET credential = $3 WHERE id = $1 AND org_id = $2",
+        id,
+        org,
+        credential
+    )?;
     Ok(())
 }
 
@@ -702,19 +672,15 @@ pub async fn promote_replacement_totp(
     now: DateTime<Utc>,
 ) -> Result<bool, StorageError> {
     let org = tx.scope().org_id().as_uuid();
-    let changed = on_conn!(&mut tx.tx, |conn| {
-        sqlx::query(
-            "UPDATE users SET totp_secret = totp_pending_secret, totp_pending_secret = NULL, \
+    let changed = execute!(
+        &mut tx.tx,
+        "UPDATE users SET totp_secret = totp_pending_secret, totp_pending_secret = NULL, \
              totp_enabled_at = $3, totp_last_step = $4 \
              WHERE id = $1 AND org_id = $2 AND totp_pending_secret IS NOT NULL",
-        )
-        .bind(user_id.as_uuid())
-        .bind(org)
-        .bind(now)
-        .bind(step)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected())
-    })?;
+        user_id.as_uuid(),
+        org,
+        now,
+        step
+    )?;
     Ok(changed == 1)
 }
