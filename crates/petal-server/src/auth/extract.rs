@@ -200,7 +200,8 @@ async fn pending_login_refusal(state: &AppState, token: &str) -> Result<ApiError
     let Some(pending) = pending else {
         return Ok(unauthenticated("unauthenticated", "Sign in first."));
     };
-    let mut tx = state.db.begin_scoped(&pending.scope).await.map_err(|e| ApiError::internal(&e))?;
+    let mut tx =
+        state.db.begin_snapshot(&pending.scope).await.map_err(|e| ApiError::internal(&e))?;
     let user = users::get(&mut tx, pending.user_id).await.map_err(|e| ApiError::internal(&e))?;
     Ok(if user.is_some_and(|u| u.has_factor()) {
         unauthenticated("mfa_required", "Verify your second factor to finish signing in.")
