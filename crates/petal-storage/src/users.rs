@@ -172,8 +172,8 @@ pub struct LoginAccount {
     pub active: bool,
     /// Argon2id PHC string.
     pub password_hash: String,
-    /// Whether a second factor is enrolled.
-    pub has_factor: bool,
+    /// The second factors enrolled, by name (`totp`, `sms`, `passkey`); empty when none.
+    pub factors: Vec<&'static str>,
     /// Consecutive failed logins.
     pub failed_logins: i64,
     /// Locked until this time, if locked.
@@ -185,29 +185,44 @@ pub async fn find_for_login(
     db: &Database,
     email: &Email,
 ) -> Result<Option<LoginAccount>, StorageError> {
-    type Row =
-        (Uuid, Uuid, String, String, String, Option<DateTime<Utc>>, i64, Option<DateTime<Utc>>);
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: Uuid,
+        org_id: Uuid,
+        role: String,
+        status: String,
+        password_hash: String,
+        totp_enabled_at: Option<DateTime<Utc>>,
+        phone_verified_at: Option<DateTime<Utc>>,
+        passkeys: i64,
+        failed_logins: i64,
+        locked_until: Option<DateTime<Utc>>,
+    }
     let row: Option<Row> = on_pool!(db, |pool| {
         sqlx::query_as(
-            "SELECT id, org_id, role, status, password_hash, \
-             COALESCE(totp_enabled_at, phone_verified_at, \
-                 (SELECT MIN(created_at) FROM passkeys p WHERE p.user_id = users.id)), \
+            "SELECT id, org_id, role, status, password_hash, totp_enabled_at, phone_verified_at, \
+             (SELECT COUNT(*) FROM passkeys p WHERE p.user_id = users.id) AS passkeys, \
              failed_logins, locked_until FROM users WHERE email = $1",
         )
         .bind(email.as_str())
         .fetch_optional(pool)
         .await
     })?;
-    row.map(|(id, org_id, role, status, password_hash, totp, failed, locked)| {
+    row.map(|r| {
+        let enrolled = [
+            ("totp", r.totp_enabled_at.is_some()),
+            ("sms", r.phone_verified_at.is_some()),
+            ("passkey", r.passkeys > 0),
+        ];
         Ok(LoginAccount {
-            scope: OrgScope::new(OrgId::from_uuid(org_id)),
-            user_id: UserId::from_uuid(id),
-            role: parse_role(&role)?,
-            active: status == "active",
-            password_hash,
-            has_factor: totp.is_some(),
-            failed_logins: failed,
-            locked_until: locked,
+            scope: OrgScope::new(OrgId::from_uuid(r.org_id)),
+            user_id: UserId::from_uuid(r.id),
+            role: parse_role(&r.role)?,
+            active: r.status == "active",
+            password_hash: r.password_hash,
+            factors: enrolled.iter().filter(|(_, on)| *on).map(|(name, _)| *name).collect(),
+            failed_logins: r.failed_logins,
+            locked_until: r.locked_until,
         })
     })
     .transpose()

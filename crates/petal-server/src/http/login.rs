@@ -36,7 +36,8 @@ pub struct LoginResponse {
     mfa_token: String,
     /// `enroll` when the user has no second factor yet, otherwise `verify`.
     next: &'static str,
-    /// The methods the next step accepts.
+    /// The methods the next step accepts: the user's enrolled factors and `backup_code`, or
+    /// the factors they may enrol.
     methods: Vec<&'static str>,
 }
 
@@ -124,10 +125,11 @@ pub async fn login(
         )
         .await?;
         tx.commit().await?;
-        let (next, methods) = if account.has_factor {
-            ("verify", vec!["totp", "sms", "passkey", "backup_code"])
-        } else {
+        // The factors this user can verify with (plus backup codes), or those they may enrol.
+        let (next, methods) = if account.factors.is_empty() {
             ("enroll", vec!["totp", "sms", "passkey"])
+        } else {
+            ("verify", [account.factors.as_slice(), &["backup_code"]].concat())
         };
         return Ok(Json(LoginResponse { mfa_token: token.expose().to_owned(), next, methods })
             .into_response());

@@ -69,6 +69,7 @@ async fn passkey_enrolment_and_login(backend: Backend) {
 
     let login: Value = app.login("ada@acme.test", PASSWORD).await.json().await.unwrap();
     assert_eq!(login["next"], "verify");
+    assert_eq!(login["methods"], json!(["passkey", "backup_code"]));
     assert_eq!(login_status(&app, &origin, &mut key).await, StatusCode::OK);
     // Twice, so the signature counter moves and is kept.
     assert_eq!(login_status(&app, &origin, &mut key).await, StatusCode::OK);

@@ -85,6 +85,7 @@ async fn sms_enrolment_and_login(backend: Backend) {
     // Next login: ask for a code, then verify with it.
     let login: Value = app.login(&email, PASSWORD).await.json().await.unwrap();
     assert_eq!(login["next"], "verify");
+    assert_eq!(login["methods"], json!(["sms", "backup_code"]));
     let mfa_token = login["mfa_token"].as_str().unwrap();
     let challenge = app
         .post_json("/api/v1/auth/mfa/challenge", json!({"mfa_token": mfa_token, "method": "sms"}))
