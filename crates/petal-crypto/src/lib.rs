@@ -7,6 +7,7 @@
 //! nothing here implements cryptography by hand.
 
 mod derive;
+pub mod envelope;
 mod master_key;
 mod token;
 

@@ -1,0 +1,294 @@
+//! Envelope encryption for documents: a random data key per document, wrapped by a
+//! key-encryption key (the job key), and the document encrypted with AES-256-GCM in fixed-size
+//! segments following the STREAM construction (Hoang, Reyhanitabar, Rogaway, Vizár 2015).
+//!
+//! Layout of a sealed blob:
+//!
+//! ```text
+//! header:  "PETALDOC" | version (1) | segment size (u32 BE) | key id length (u8) | key id
+//!          | wrapped data key length (u16 BE) | wrapped data key | nonce prefix (7)
+//! body:    segment 0 ‖ segment 1 ‖ … ‖ segment n-1, each ciphertext ‖ 16-byte tag
+//! ```
+//!
+//! Segment *i* uses the nonce `prefix ‖ i (u32 BE) ‖ last (1 byte)` and the associated data
+//! `context ‖ header`. The counter makes a reordered or swapped segment fail, the last-segment
+//! flag makes a truncated blob fail, and the context (organisation, job and document ids)
+//! makes a blob moved to another document fail; any flipped bit fails its tag.
+
+use crate::CryptoError;
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+use zeroize::Zeroizing;
+
+/// Plaintext bytes per segment.
+pub const SEGMENT_SIZE: usize = 64 * 1024;
+const MAGIC: &[u8; 8] = b"PETALDOC";
+const VERSION: u8 = 1;
+const TAG_LEN: usize = 16;
+const PREFIX_LEN: usize = 7;
+
+/// A 256-bit key that wraps other keys (an organisation or job key).
+pub struct WrappingKey {
+    id: String,
+    key: LessSafeKey,
+}
+
+impl std::fmt::Debug for WrappingKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "WrappingKey({})", self.id)
+    }
+}
+
+fn aead(bytes: &[u8]) -> Result<LessSafeKey, CryptoError> {
+    Ok(LessSafeKey::new(UnboundKey::new(&AES_256_GCM, bytes).map_err(|_| CryptoError)?))
+}
+
+fn random<const N: usize>() -> Result<[u8; N], CryptoError> {
+    let mut out = [0u8; N];
+    aws_lc_rs::rand::fill(&mut out).map_err(|_| CryptoError)?;
+    Ok(out)
+}
+
+impl WrappingKey {
+    /// A wrapping key from 32 bytes, named by `id` (recorded in every header it wraps for, so
+    /// a rotated key can be told apart). Ids are at most 255 bytes.
+    pub fn new(id: &str, bytes: &[u8; 32]) -> Result<Self, CryptoError> {
+        if id.len() > 255 {
+            return Err(CryptoError);
+        }
+        Ok(Self { id: id.to_owned(), key: aead(bytes)? })
+    }
+
+    /// Encrypts `key` under this key with `context` as associated data: `nonce ‖ ct ‖ tag`.
+    pub fn wrap(&self, key: &[u8; 32], context: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let nonce: [u8; 12] = random()?;
+        let mut buffer = key.to_vec();
+        self.key
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(context),
+                &mut buffer,
+            )
+            .map_err(|_| CryptoError)?;
+        Ok([nonce.as_slice(), &buffer].concat())
+    }
+
+    /// Decrypts what [`WrappingKey::wrap`] produced with the same `context`.
+    pub fn unwrap_key(
+        &self,
+        wrapped: &[u8],
+        context: &[u8],
+    ) -> Result<Zeroizing<[u8; 32]>, CryptoError> {
+        let (nonce, sealed) = wrapped.split_at_checked(12).ok_or(CryptoError)?;
+        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| CryptoError)?;
+        let mut buffer = Zeroizing::new(sealed.to_vec());
+        let plain = self
+            .key
+            .open_in_place(nonce, Aad::from(context), buffer.as_mut_slice())
+            .map_err(|_| CryptoError)?;
+        let mut key = Zeroizing::new([0u8; 32]);
+        if plain.len() != 32 {
+            return Err(CryptoError);
+        }
+        key.copy_from_slice(plain);
+        Ok(key)
+    }
+}
+
+/// Seals `plaintext` for the document identified by `context` (its organisation, job and
+/// document ids), with a fresh data key wrapped by `kek`.
+pub fn seal(kek: &WrappingKey, context: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    let data_key: Zeroizing<[u8; 32]> = Zeroizing::new(random()?);
+    let wrapped = kek.wrap(&data_key, context)?;
+    let prefix: [u8; PREFIX_LEN] = random()?;
+    let mut header = Vec::with_capacity(64 + wrapped.len());
+    header.extend_from_slice(MAGIC);
+    header.push(VERSION);
+    header.extend_from_slice(&u32::try_from(SEGMENT_SIZE).map_err(|_| CryptoError)?.to_be_bytes());
+    header.push(u8::try_from(kek.id.len()).map_err(|_| CryptoError)?);
+    header.extend_from_slice(kek.id.as_bytes());
+    header.extend_from_slice(&u16::try_from(wrapped.len()).map_err(|_| CryptoError)?.to_be_bytes());
+    header.extend_from_slice(&wrapped);
+    header.extend_from_slice(&prefix);
+
+    let key = aead(data_key.as_slice())?;
+    let aad = [context, &header].concat();
+    let mut out = header;
+    let chunks: Vec<&[u8]> =
+        if plaintext.is_empty() { vec![&[][..]] } else { plaintext.chunks(SEGMENT_SIZE).collect() };
+    let last_index = chunks.len() - 1;
+    for (i, chunk) in chunks.into_iter().enumerate() {
+        let mut buffer = chunk.to_vec();
+        key.seal_in_place_append_tag(
+            nonce(&prefix, i, i == last_index)?,
+            Aad::from(&aad),
+            &mut buffer,
+        )
+        .map_err(|_| CryptoError)?;
+        out.extend_from_slice(&buffer);
+    }
+    Ok(out)
+}
+
+fn nonce(prefix: &[u8; PREFIX_LEN], index: usize, last: bool) -> Result<Nonce, CryptoError> {
+    let counter = u32::try_from(index).map_err(|_| CryptoError)?;
+    let mut bytes = [0u8; 12];
+    bytes[..PREFIX_LEN].copy_from_slice(prefix);
+    bytes[PREFIX_LEN..11].copy_from_slice(&counter.to_be_bytes());
+    bytes[11] = u8::from(last);
+    Ok(Nonce::assume_unique_for_key(bytes))
+}
+
+/// The key id a sealed blob's data key is wrapped under (to pick the right key version).
+pub fn key_id(blob: &[u8]) -> Result<&str, CryptoError> {
+    let header = Header::parse(blob)?;
+    std::str::from_utf8(header.key_id).map_err(|_| CryptoError)
+}
+
+struct Header<'a> {
+    key_id: &'a [u8],
+    wrapped: &'a [u8],
+    prefix: [u8; PREFIX_LEN],
+    segment_size: usize,
+    len: usize,
+}
+
+impl<'a> Header<'a> {
+    fn parse(blob: &'a [u8]) -> Result<Self, CryptoError> {
+        let mut rest = blob.strip_prefix(MAGIC.as_slice()).ok_or(CryptoError)?;
+        let mut take = |n: usize| -> Result<&'a [u8], CryptoError> {
+            let (head, tail) = rest.split_at_checked(n).ok_or(CryptoError)?;
+            rest = tail;
+            Ok(head)
+        };
+        if take(1)? != [VERSION] {
+            return Err(CryptoError);
+        }
+        let segment_size =
+            u32::from_be_bytes(take(4)?.try_into().map_err(|_| CryptoError)?) as usize;
+        let id_len = usize::from(*take(1)?.first().ok_or(CryptoError)?);
+        let key_id = take(id_len)?;
+        let wrapped_len =
+            usize::from(u16::from_be_bytes(take(2)?.try_into().map_err(|_| CryptoError)?));
+        let wrapped = take(wrapped_len)?;
+        let prefix: [u8; PREFIX_LEN] = take(PREFIX_LEN)?.try_into().map_err(|_| CryptoError)?;
+        if segment_size == 0 || segment_size > 16 * 1024 * 1024 {
+            return Err(CryptoError);
+        }
+        let len = MAGIC.len() + 1 + 4 + 1 + id_len + 2 + wrapped_len + PREFIX_LEN;
+        Ok(Header { key_id, wrapped, prefix, segment_size, len })
+    }
+}
+
+/// Opens a blob sealed by [`seal`] for the same `context`, with the wrapping key named in
+/// its header. Any alteration, truncation, reordering or a different context fails.
+pub fn open(kek: &WrappingKey, context: &[u8], blob: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    let header = Header::parse(blob)?;
+    if header.key_id != kek.id.as_bytes() {
+        return Err(CryptoError);
+    }
+    let data_key = kek.unwrap_key(header.wrapped, context)?;
+    let key = aead(data_key.as_slice())?;
+    let (header_bytes, body) = blob.split_at_checked(header.len).ok_or(CryptoError)?;
+    let aad = [context, header_bytes].concat();
+    let sealed_segment = header.segment_size + TAG_LEN;
+    let segments: Vec<&[u8]> = body.chunks(sealed_segment).collect();
+    if segments.is_empty() {
+        return Err(CryptoError);
+    }
+    let last_index = segments.len() - 1;
+    let mut out = Vec::with_capacity(body.len());
+    for (i, segment) in segments.into_iter().enumerate() {
+        let mut buffer = segment.to_vec();
+        let plain = key
+            .open_in_place(nonce(&header.prefix, i, i == last_index)?, Aad::from(&aad), &mut buffer)
+            .map_err(|_| CryptoError)?;
+        out.extend_from_slice(plain);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn kek() -> WrappingKey {
+        WrappingKey::new("job-key-v1", &[7u8; 32]).unwrap()
+    }
+
+    const CONTEXT: &[u8] = b"org:1|job:2|doc:3";
+
+    #[test]
+    fn round_trips_empty_small_and_multi_segment_documents() {
+        for len in [0, 1, SEGMENT_SIZE - 1, SEGMENT_SIZE, SEGMENT_SIZE + 1, 3 * SEGMENT_SIZE + 17] {
+            let plain: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            let blob = seal(&kek(), CONTEXT, &plain).unwrap();
+            assert_eq!(open(&kek(), CONTEXT, &blob).unwrap(), plain, "len {len}");
+            assert_eq!(key_id(&blob).unwrap(), "job-key-v1");
+        }
+    }
+
+    #[test]
+    fn the_wrong_key_context_or_a_moved_blob_fails() {
+        let blob = seal(&kek(), CONTEXT, b"curriculum vitae").unwrap();
+        let other = WrappingKey::new("job-key-v1", &[8u8; 32]).unwrap();
+        assert!(open(&other, CONTEXT, &blob).is_err());
+        assert!(open(&kek(), b"org:1|job:2|doc:4", &blob).is_err(), "moved to another document");
+        assert!(
+            open(&kek(), b"org:9|job:2|doc:3", &blob).is_err(),
+            "moved to another organisation"
+        );
+        let renamed = WrappingKey::new("job-key-v2", &[7u8; 32]).unwrap();
+        assert!(open(&renamed, CONTEXT, &blob).is_err());
+    }
+
+    fn three_segments() -> (Vec<u8>, Vec<u8>) {
+        let plain: Vec<u8> = (0..(2 * SEGMENT_SIZE + 100)).map(|i| (i % 13) as u8).collect();
+        let blob = seal(&kek(), CONTEXT, &plain).unwrap();
+        (plain, blob)
+    }
+
+    #[test]
+    fn truncation_reordering_and_swapping_fail() {
+        let (_, blob) = three_segments();
+        let header_len = Header::parse(&blob).unwrap().len;
+        let seg = SEGMENT_SIZE + TAG_LEN;
+        // Dropping the last segment leaves a non-final segment last.
+        assert!(open(&kek(), CONTEXT, &blob[..header_len + 2 * seg]).is_err());
+        // Swapping the first two segments breaks the counters.
+        let mut swapped = blob[..header_len].to_vec();
+        swapped.extend_from_slice(&blob[header_len + seg..header_len + 2 * seg]);
+        swapped.extend_from_slice(&blob[header_len..header_len + seg]);
+        swapped.extend_from_slice(&blob[header_len + 2 * seg..]);
+        assert!(open(&kek(), CONTEXT, &swapped).is_err());
+        // A segment from another blob of the same document does not fit.
+        let (_, other) = three_segments();
+        let mut spliced = blob[..header_len + seg].to_vec();
+        spliced.extend_from_slice(&other[header_len + seg..header_len + 2 * seg]);
+        spliced.extend_from_slice(&blob[header_len + 2 * seg..]);
+        assert!(open(&kek(), CONTEXT, &spliced).is_err());
+        assert!(open(&kek(), CONTEXT, &blob[..header_len]).is_err(), "header only");
+        assert!(open(&kek(), CONTEXT, b"PETALDOC").is_err());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn any_flipped_bit_fails(plain in proptest::collection::vec(any::<u8>(), 0..2000), position in any::<usize>(), bit in 0u8..8) {
+            let blob = seal(&kek(), CONTEXT, &plain).unwrap();
+            let mut tampered = blob.clone();
+            let i = position % tampered.len();
+            tampered[i] ^= 1 << bit;
+            prop_assert!(open(&kek(), CONTEXT, &tampered).is_err());
+            prop_assert_eq!(open(&kek(), CONTEXT, &blob).unwrap(), plain);
+        }
+
+        #[test]
+        fn any_truncation_fails(plain in proptest::collection::vec(any::<u8>(), 1..3000), cut in any::<usize>()) {
+            let blob = seal(&kek(), CONTEXT, &plain).unwrap();
+            let keep = cut % blob.len();
+            prop_assert!(open(&kek(), CONTEXT, &blob[..keep]).is_err());
+        }
+    }
+}
