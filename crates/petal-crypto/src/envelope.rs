@@ -112,19 +112,24 @@ pub fn seal(kek: &WrappingKey, context: &[u8], plaintext: &[u8]) -> Result<Vec<u
 
     let key = aead(data_key.as_slice())?;
     let aad = [context, &header].concat();
-    let mut out = header;
     let chunks: Vec<&[u8]> =
         if plaintext.is_empty() { vec![&[][..]] } else { plaintext.chunks(SEGMENT_SIZE).collect() };
     let last_index = chunks.len() - 1;
+    // One allocation; each segment is encrypted in place where it stays.
+    let mut out = Vec::with_capacity(header.len() + plaintext.len() + chunks.len() * TAG_LEN);
+    out.extend_from_slice(&header);
     for (i, chunk) in chunks.into_iter().enumerate() {
-        let mut buffer = chunk.to_vec();
-        key.seal_in_place_append_tag(
-            nonce(&prefix, i, i == last_index)?,
-            Aad::from(&aad),
-            &mut buffer,
-        )
-        .map_err(|_| CryptoError)?;
-        out.extend_from_slice(&buffer);
+        let start = out.len();
+        out.extend_from_slice(chunk);
+        let segment = out.get_mut(start..).ok_or(CryptoError)?;
+        let tag = key
+            .seal_in_place_separate_tag(
+                nonce(&prefix, i, i == last_index)?,
+                Aad::from(&aad),
+                segment,
+            )
+            .map_err(|_| CryptoError)?;
+        out.extend_from_slice(tag.as_ref());
     }
     Ok(out)
 }
@@ -191,20 +196,26 @@ pub fn open(kek: &WrappingKey, context: &[u8], blob: &[u8]) -> Result<Vec<u8>, C
     let (header_bytes, body) = blob.split_at_checked(header.len).ok_or(CryptoError)?;
     let aad = [context, header_bytes].concat();
     let sealed_segment = header.segment_size + TAG_LEN;
-    let segments: Vec<&[u8]> = body.chunks(sealed_segment).collect();
-    if segments.is_empty() {
+    let count = body.len().div_ceil(sealed_segment);
+    if count == 0 {
         return Err(CryptoError);
     }
-    let last_index = segments.len() - 1;
-    let mut out = Vec::with_capacity(body.len());
-    for (i, segment) in segments.into_iter().enumerate() {
-        let mut buffer = segment.to_vec();
-        let plain = key
-            .open_in_place(nonce(&header.prefix, i, i == last_index)?, Aad::from(&aad), &mut buffer)
-            .map_err(|_| CryptoError)?;
-        out.extend_from_slice(plain);
+    // Decrypt in place in one copy of the body, then close the gaps the tags leave.
+    let mut buffer = body.to_vec();
+    let mut written = 0;
+    for i in 0..count {
+        let start = i * sealed_segment;
+        let end = (start + sealed_segment).min(buffer.len());
+        let segment = buffer.get_mut(start..end).ok_or(CryptoError)?;
+        let plain_len = key
+            .open_in_place(nonce(&header.prefix, i, i + 1 == count)?, Aad::from(&aad), segment)
+            .map_err(|_| CryptoError)?
+            .len();
+        buffer.copy_within(start..start + plain_len, written);
+        written += plain_len;
     }
-    Ok(out)
+    buffer.truncate(written);
+    Ok(buffer)
 }
 
 #[cfg(test)]
