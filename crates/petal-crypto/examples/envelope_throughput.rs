@@ -38,7 +38,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut nonce = [0u8; 12];
         nonce[..8].copy_from_slice(&(i as u64).to_be_bytes());
         let nonce = aws_lc_rs::aead::Nonce::assume_unique_for_key(nonce);
-        let _tag = key.seal_in_place_separate_tag(nonce, aws_lc_rs::aead::Aad::empty(), &mut buffer)?;
+        let _tag =
+            key.seal_in_place_separate_tag(nonce, aws_lc_rs::aead::Aad::empty(), &mut buffer)?;
     }
     let raw_rate = mib / started.elapsed().as_secs_f64();
 
