@@ -2,7 +2,10 @@
 //! phone number, and SMS codes for step-up. Changes need a step-up within 5 minutes, are
 //! audited, and raise an `mfa_changed` alert.
 
-use super::login::{parse_phone, phone_context, send_sms_code, sms_code_hash};
+use super::login::{
+    PhoneKind, no_verified_phone, parse_phone, phone_context, phone_of, redeem_sms_code,
+    send_sms_code,
+};
 use super::{ApiError, AppState, ErrorBody};
 use crate::alerts::{self, AlertKind};
 use crate::auth::extract::Authenticated;
@@ -156,8 +159,7 @@ pub async fn phone_verify(
     user.require_recent_reauth(now)?;
     let id = user.principal.user_id;
     let mut tx = state.db.begin_scoped(user.scope()).await?;
-    let hash = sms_code_hash(&state, id, &request.code);
-    if !sms_codes::redeem(&mut tx, id, &hash, now).await? {
+    if !redeem_sms_code(&state, &mut tx, id, PhoneKind::Pending, &request.code, now).await? {
         tx.commit().await?;
         return Err(invalid_code());
     }
@@ -182,19 +184,7 @@ pub async fn sms_code(
     let now = state.clock.now();
     let id = user.principal.user_id;
     let mut tx = state.db.begin_scoped(user.scope()).await?;
-    let (verified, _) = users::phones(&mut tx, id).await?;
-    let Some(sealed) = verified else {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "method_unavailable",
-            "No verified phone: use another method.",
-        ));
-    };
-    let phone = state
-        .auth
-        .user_secrets
-        .open(&sealed, &phone_context(id))
-        .map_err(|e| ApiError::internal(&e))?;
-    let phone = String::from_utf8(phone.to_vec()).map_err(|e| ApiError::internal(&e))?;
+    let phone =
+        phone_of(&state, &mut tx, id, PhoneKind::Verified).await?.ok_or_else(no_verified_phone)?;
     send_sms_code(&state, tx, id, &phone, now).await
 }

@@ -278,7 +278,7 @@ async fn factor_ok(
             let hash = backup_codes::hash(&state.auth.codes, user, code);
             Ok(users::use_backup_code(tx, user, &hash, now).await?)
         }
-        "sms" => Ok(sms_codes::redeem(tx, user, &sms_code_hash(state, user, code), now).await?),
+        "sms" => redeem_sms_code(state, tx, user, PhoneKind::Verified, code, now).await,
         _ => Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "unsupported_method",
@@ -449,9 +449,64 @@ pub(super) async fn finish_login(
 /// How long an SMS code works.
 const SMS_CODE_TTL: chrono::Duration = chrono::Duration::minutes(5);
 
-pub(super) fn sms_code_hash(state: &AppState, user: UserId, code: &str) -> [u8; 32] {
+/// The stored hash of an SMS code: bound to the user and to the number it was sent to, so a
+/// code sent to one number can never confirm or sign in through another.
+pub(super) fn sms_code_hash(state: &AppState, user: UserId, phone: &str, code: &str) -> [u8; 32] {
     let digits: String = code.chars().filter(char::is_ascii_digit).collect();
-    state.auth.codes.hash(user.as_uuid().as_bytes(), &format!("sms:{digits}"))
+    state.auth.codes.hash(user.as_uuid().as_bytes(), &format!("sms:{phone}:{digits}"))
+}
+
+/// Which of the user's numbers.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum PhoneKind {
+    /// The verified number that receives sign-in codes.
+    Verified,
+    /// A number being enrolled, not yet proven.
+    Pending,
+}
+
+/// The user's verified or pending phone number, unsealed.
+pub(super) async fn phone_of(
+    state: &AppState,
+    tx: &mut ScopedTx,
+    user: UserId,
+    kind: PhoneKind,
+) -> Result<Option<String>, ApiError> {
+    let (verified, pending) = users::phones(tx, user).await?;
+    let sealed = match kind {
+        PhoneKind::Verified => verified,
+        PhoneKind::Pending => pending,
+    };
+    let Some(sealed) = sealed else { return Ok(None) };
+    let phone = state
+        .auth
+        .user_secrets
+        .open(&sealed, &phone_context(user))
+        .map_err(|e| ApiError::internal(&e))?;
+    String::from_utf8(phone.to_vec()).map(Some).map_err(|e| ApiError::internal(&e))
+}
+
+/// Redeems an SMS code sent to the user's number of `kind`; `false` when there is no such
+/// number or the code is wrong, spent or expired.
+pub(super) async fn redeem_sms_code(
+    state: &AppState,
+    tx: &mut ScopedTx,
+    user: UserId,
+    kind: PhoneKind,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, ApiError> {
+    let Some(phone) = phone_of(state, tx, user, kind).await? else { return Ok(false) };
+    Ok(sms_codes::redeem(tx, user, &sms_code_hash(state, user, &phone, code), now).await?)
+}
+
+/// The refusal when the user has no verified phone.
+pub(super) fn no_verified_phone() -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "method_unavailable",
+        "No verified phone: use another method.",
+    )
 }
 
 /// A uniformly random 6-digit code.
@@ -492,7 +547,7 @@ pub(super) async fn send_sms_code(
         return Ok(response);
     }
     let code = six_digits()?;
-    let hash = sms_code_hash(state, user, &code);
+    let hash = sms_code_hash(state, user, phone, &code);
     sms_codes::create(&mut tx, user, &hash, now, SMS_CODE_TTL).await?;
     tx.commit().await?;
     let body =
@@ -590,8 +645,8 @@ pub async fn sms_activate(
     if p.user.has_factor() {
         return Err(already_enrolled());
     }
-    let hash = sms_code_hash(&state, p.user.id, &request.code);
-    if !sms_codes::redeem(&mut p.tx, p.user.id, &hash, now).await?
+    if !redeem_sms_code(&state, &mut p.tx, p.user.id, PhoneKind::Pending, &request.code, now)
+        .await?
         || !users::confirm_phone(&mut p.tx, p.user.id, now).await?
     {
         return Err(reject_code(&state, p, "sms", now).await?);
@@ -620,20 +675,11 @@ pub async fn mfa_challenge(
 ) -> Result<Response, ApiError> {
     let now = state.clock.now();
     let mut p = pending(&state, &meta, &request.mfa_token).await?;
-    let (verified, _) = users::phones(&mut p.tx, p.user.id).await?;
-    let (Some(sealed), "sms") = (verified, request.method.as_str()) else {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "method_unavailable",
-            "No verified phone: use another method.",
-        ));
+    let phone = match request.method.as_str() {
+        "sms" => phone_of(&state, &mut p.tx, p.user.id, PhoneKind::Verified).await?,
+        _ => None,
     };
-    let phone = state
-        .auth
-        .user_secrets
-        .open(&sealed, &phone_context(p.user.id))
-        .map_err(|e| ApiError::internal(&e))?;
-    let phone = String::from_utf8(phone.to_vec()).map_err(|e| ApiError::internal(&e))?;
+    let phone = phone.ok_or_else(no_verified_phone)?;
     send_sms_code(&state, p.tx, p.user.id, &phone, now).await
 }
 

@@ -124,6 +124,21 @@ async fn target(
     Ok((tx, user))
 }
 
+/// Ends the user's sessions and pending logins at once (`reason` is recorded on them) and
+/// audits `event` by the Admin: what every change to another user's access does.
+async fn end_access_and_audit(
+    tx: &mut ScopedTx,
+    admin: &Authorized<ManageUsers>,
+    id: UserId,
+    reason: &str,
+    event: AuditEvent,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    sessions::revoke_all(tx, id, reason, now).await?;
+    audit::append(tx, now, &admin.user.audit(), &event).await?;
+    Ok(())
+}
+
 fn user_target(id: UserId) -> Option<Target> {
     Some(Target { kind: "user", id: id.to_string() })
 }
@@ -150,11 +165,10 @@ pub async fn change_role(
     let now = state.clock.now();
     let (mut tx, before) = target(&state, &admin, id).await?;
     users::set_role(&mut tx, id, role).await?;
-    sessions::revoke_all(&mut tx, id, "role_changed", now).await?;
     let changed = AuditEvent::success(AuditAction::RoleChanged, user_target(id))
         .detail("before", Detail::Label(before.role.as_str().to_owned()))
         .detail("after", Detail::Label(role.as_str().to_owned()));
-    audit::append(&mut tx, now, &admin.user.audit(), &changed).await?;
+    end_access_and_audit(&mut tx, &admin, id, "role_changed", changed, now).await?;
     let mut raised = Vec::new();
     if role == Role::Admin && before.role != Role::Admin {
         let details = serde_json::json!({"before": before.role.as_str(), "after": "admin",
@@ -182,9 +196,8 @@ pub async fn deactivate(
     let now = state.clock.now();
     let (mut tx, _) = target(&state, &admin, id).await?;
     users::deactivate(&mut tx, id).await?;
-    sessions::revoke_all(&mut tx, id, "deactivated", now).await?;
     let event = AuditEvent::success(AuditAction::UserDeactivated, user_target(id));
-    audit::append(&mut tx, now, &admin.user.audit(), &event).await?;
+    end_access_and_audit(&mut tx, &admin, id, "deactivated", event, now).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -201,9 +214,8 @@ pub async fn reset_mfa(
     let now = state.clock.now();
     let (mut tx, _) = target(&state, &admin, id).await?;
     users::reset_mfa(&mut tx, id).await?;
-    sessions::revoke_all(&mut tx, id, "mfa_reset", now).await?;
     let event = AuditEvent::success(AuditAction::MfaReset, user_target(id));
-    audit::append(&mut tx, now, &admin.user.audit(), &event).await?;
+    end_access_and_audit(&mut tx, &admin, id, "mfa_reset", event, now).await?;
     let details =
         serde_json::json!({"change": "reset", "changed_by": admin.user.principal.user_id});
     let ip = admin.user.meta.ip.map(|ip| ip.to_string());

@@ -128,3 +128,37 @@ async fn a_phone_added_from_a_session_serves_step_up(backend: Backend) {
     app.stop().await.unwrap();
 }
 on_both_backends!(a_phone_added_from_a_session_serves_step_up);
+
+/// A code sent to the verified number cannot prove a new number: codes are bound to the
+/// number they were sent to.
+async fn a_code_for_the_old_number_does_not_confirm_a_new_one(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin_of_new_org("Acme").await;
+    let post = |path: &'static str, body: Value| {
+        app.as_user(&admin, Method::POST, path).json(&body).send()
+    };
+    assert_eq!(
+        post("/api/v1/me/phone", json!({"phone": "+447700900456"})).await.unwrap().status(),
+        202
+    );
+    let (_, code) = outbox_code(&app);
+    assert_eq!(post("/api/v1/me/phone/verify", json!({"code": code})).await.unwrap().status(), 204);
+
+    // Start moving to a new number, then ask for a code on the old, verified one.
+    assert_eq!(
+        post("/api/v1/me/phone", json!({"phone": "+447700900999"})).await.unwrap().status(),
+        202
+    );
+    let (to_new, _) = outbox_code(&app);
+    assert_eq!(to_new, "+447700900999");
+    assert_eq!(post("/api/v1/me/sms-code", json!({})).await.unwrap().status(), 202);
+    let (to_old, old_code) = outbox_code(&app);
+    assert_eq!(to_old, "+447700900456");
+    let confirm = post("/api/v1/me/phone/verify", json!({"code": old_code})).await.unwrap();
+    assert_eq!(confirm.status(), StatusCode::UNAUTHORIZED);
+    let me: Value =
+        app.as_user(&admin, Method::GET, "/api/v1/me").send().await.unwrap().json().await.unwrap();
+    assert_eq!(me["mfa"]["sms"], true);
+    app.stop().await.unwrap();
+}
+on_both_backends!(a_code_for_the_old_number_does_not_confirm_a_new_one);
