@@ -1,10 +1,10 @@
-//! Keys derived from the master key, one per purpose, with HKDF-SHA256. Deriving (rather than
-//! storing) them means every replica holding the master key agrees on them, and rotating the
-//! master key rotates them all.
+//! Keys derived from the installation key, one per purpose, with HKDF-SHA256. Deriving (rather
+//! than storing) them means every replica agrees on them. The installation key itself is
+//! random, stored in the database wrapped by the master key, so rotating the master key
+//! re-wraps it and changes none of these.
 
-use crate::MasterKey;
+use crate::Key256;
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
-use aws_lc_rs::hkdf::{HKDF_SHA256, KeyType, Salt};
 use aws_lc_rs::signature::KeyPair;
 use aws_lc_rs::{hmac, signature};
 use zeroize::Zeroizing;
@@ -18,6 +18,8 @@ pub enum Purpose {
     UserSecrets,
     /// Keyed hashes of backup codes and one-time codes.
     CodeHashing,
+    /// Signing document links (one subkey per rotation epoch).
+    LinkSigning,
 }
 
 impl Purpose {
@@ -26,35 +28,27 @@ impl Purpose {
             Purpose::SessionSigning => b"petal/v1/session-signing",
             Purpose::UserSecrets => b"petal/v1/user-secrets",
             Purpose::CodeHashing => b"petal/v1/code-hashing",
+            Purpose::LinkSigning => b"petal/v1/link-signing",
         }
     }
 }
 
-struct Len32;
-
-impl KeyType for Len32 {
-    fn len(&self) -> usize {
-        32
-    }
-}
-
-impl MasterKey {
+impl Key256 {
     /// The 32-byte key for `purpose`.
-    pub(crate) fn derive(&self, purpose: Purpose) -> Zeroizing<[u8; 32]> {
-        let prk = Salt::new(HKDF_SHA256, b"petal master key derivation").extract(self.bytes());
-        let mut out = Zeroizing::new([0u8; 32]);
-        let info = [purpose.label()];
-        // Expanding 32 bytes from SHA-256 cannot exceed HKDF's limit, so these cannot fail.
-        if let Ok(okm) = prk.expand(&info, Len32) {
-            let _ = okm.fill(out.as_mut_slice());
-        }
-        out
+    fn purpose_key(&self, purpose: Purpose) -> Key256 {
+        self.derive(purpose.label())
+    }
+
+    /// The key that signs document links issued during `epoch`: links are signed with a key
+    /// that changes every epoch, so one key signs only a bounded number of links.
+    pub fn link_signing_key(&self, epoch: u64) -> Key256 {
+        self.purpose_key(Purpose::LinkSigning).derive(&epoch.to_be_bytes())
     }
 
     /// The Ed25519 key pair that signs session tokens: PKCS#8 document and raw public key.
     pub fn session_signing_key(&self) -> Result<SigningKey, CryptoError> {
-        let seed = self.derive(Purpose::SessionSigning);
-        let pair = signature::Ed25519KeyPair::from_seed_unchecked(seed.as_slice())
+        let seed = self.purpose_key(Purpose::SessionSigning);
+        let pair = signature::Ed25519KeyPair::from_seed_unchecked(seed.bytes())
             .map_err(|_| CryptoError)?;
         let pkcs8 = Zeroizing::new(pair.to_pkcs8().map_err(|_| CryptoError)?.as_ref().to_vec());
         Ok(SigningKey { pkcs8, public: pair.public_key().as_ref().to_vec() })
@@ -62,16 +56,14 @@ impl MasterKey {
 
     /// An AEAD for sealing small secrets (TOTP secrets) at rest.
     pub fn secret_box(&self, purpose: Purpose) -> Result<SecretBox, CryptoError> {
-        let key = self.derive(purpose);
-        let unbound = UnboundKey::new(&AES_256_GCM, key.as_slice()).map_err(|_| CryptoError)?;
-        Ok(SecretBox(LessSafeKey::new(unbound)))
+        SecretBox::new(self.purpose_key(purpose).bytes())
     }
 
-    /// A keyed hash for codes that people type (backup codes, SMS codes): without the master
-    /// key, a copy of the database does not let anyone test guesses offline.
+    /// A keyed hash for codes that people type (backup codes, SMS codes): without the keys, a
+    /// copy of the database does not let anyone test guesses offline.
     pub fn code_hasher(&self) -> CodeHasher {
-        let key = self.derive(Purpose::CodeHashing);
-        CodeHasher(hmac::Key::new(hmac::HMAC_SHA256, key.as_slice()))
+        let key = self.purpose_key(Purpose::CodeHashing);
+        CodeHasher(hmac::Key::new(hmac::HMAC_SHA256, key.bytes()))
     }
 }
 
@@ -104,6 +96,11 @@ impl std::fmt::Debug for SecretBox {
 }
 
 impl SecretBox {
+    pub(crate) fn new(key: &[u8; 32]) -> Result<Self, CryptoError> {
+        let unbound = UnboundKey::new(&AES_256_GCM, key).map_err(|_| CryptoError)?;
+        Ok(SecretBox(LessSafeKey::new(unbound)))
+    }
+
     /// Encrypts `plaintext`, binding `context` (e.g. the owning user's id) as associated data.
     pub fn seal(&self, plaintext: &[u8], context: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let mut nonce = [0u8; NONCE_LEN];
@@ -136,7 +133,7 @@ impl SecretBox {
     }
 }
 
-/// HMAC-SHA256 under a key derived from the master key.
+/// HMAC-SHA256 under a key derived from the installation key.
 pub struct CodeHasher(hmac::Key);
 
 impl std::fmt::Debug for CodeHasher {
@@ -163,19 +160,17 @@ impl CodeHasher {
 mod tests {
     use super::*;
 
-    fn key() -> (tempfile::TempDir, MasterKey) {
-        let dir = tempfile::tempdir().unwrap();
-        let (key, _) = MasterKey::load_or_create(&dir.path().join("k"), true).unwrap();
-        (dir, key)
+    fn key() -> ((), Key256) {
+        ((), Key256::generate().unwrap())
     }
 
     #[test]
     fn purposes_get_different_keys_and_derivation_is_stable() {
         let (_d, key) = key();
-        assert_ne!(*key.derive(Purpose::UserSecrets), *key.derive(Purpose::CodeHashing));
-        assert_eq!(*key.derive(Purpose::UserSecrets), *key.derive(Purpose::UserSecrets));
+        assert_ne!(key.purpose_key(Purpose::UserSecrets).bytes(), key.purpose_key(Purpose::CodeHashing).bytes());
+        assert_eq!(key.purpose_key(Purpose::UserSecrets).bytes(), key.purpose_key(Purpose::UserSecrets).bytes());
         let (_d2, other) = self::key();
-        assert_ne!(*key.derive(Purpose::UserSecrets), *other.derive(Purpose::UserSecrets));
+        assert_ne!(key.purpose_key(Purpose::UserSecrets).bytes(), other.purpose_key(Purpose::UserSecrets).bytes());
     }
 
     #[test]
@@ -207,7 +202,7 @@ mod tests {
     }
 
     #[test]
-    fn the_session_key_is_stable_per_master_key() {
+    fn the_session_key_is_stable_per_installation_key() {
         let (_d, key) = key();
         let a = key.session_signing_key().unwrap();
         let b = key.session_signing_key().unwrap();

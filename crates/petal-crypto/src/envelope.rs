@@ -15,7 +15,8 @@
 //! flag makes a truncated blob fail, and the context (organisation, job and document ids)
 //! makes a blob moved to another document fail; any flipped bit fails its tag.
 
-use crate::CryptoError;
+use crate::{CryptoError, Key256};
+use std::borrow::Borrow;
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use zeroize::Zeroizing;
 
@@ -59,7 +60,11 @@ impl WrappingKey {
     }
 
     /// Encrypts `key` under this key with `context` as associated data: `nonce ‖ ct ‖ tag`.
-    pub fn wrap(&self, key: &[u8; 32], context: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    pub fn wrap_key(&self, key: &Key256, context: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        self.wrap(key.bytes(), context)
+    }
+
+    fn wrap(&self, key: &[u8; 32], context: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let nonce: [u8; 12] = random()?;
         let mut buffer = key.to_vec();
         self.key
@@ -72,12 +77,8 @@ impl WrappingKey {
         Ok([nonce.as_slice(), &buffer].concat())
     }
 
-    /// Decrypts what [`WrappingKey::wrap`] produced with the same `context`.
-    pub fn unwrap_key(
-        &self,
-        wrapped: &[u8],
-        context: &[u8],
-    ) -> Result<Zeroizing<[u8; 32]>, CryptoError> {
+    /// Decrypts what [`WrappingKey::wrap_key`] produced with the same `context`.
+    pub fn unwrap_key(&self, wrapped: &[u8], context: &[u8]) -> Result<Key256, CryptoError> {
         let (nonce, sealed) = wrapped.split_at_checked(12).ok_or(CryptoError)?;
         let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| CryptoError)?;
         let mut buffer = Zeroizing::new(sealed.to_vec());
@@ -90,7 +91,7 @@ impl WrappingKey {
             return Err(CryptoError);
         }
         key.copy_from_slice(plain);
-        Ok(key)
+        Ok(Key256::from_bytes(key))
     }
 }
 
@@ -187,35 +188,105 @@ impl<'a> Header<'a> {
 /// Opens a blob sealed by [`seal`] for the same `context`, with the wrapping key named in
 /// its header. Any alteration, truncation, reordering or a different context fails.
 pub fn open(kek: &WrappingKey, context: &[u8], blob: &[u8]) -> Result<Vec<u8>, CryptoError> {
-    let header = Header::parse(blob)?;
-    if header.key_id != kek.id.as_bytes() {
-        return Err(CryptoError);
+    let mut opener = Opener::new(kek, context);
+    let mut plain = opener.push(blob)?;
+    plain.extend_from_slice(&opener.finish()?);
+    Ok(plain)
+}
+
+/// Longest possible header: magic, version, segment size, the longest key id and wrapped key.
+const MAX_HEADER_LEN: usize = MAGIC.len() + 1 + 4 + 1 + 255 + 2 + u16::MAX as usize + PREFIX_LEN;
+
+/// Opens a sealed blob as it streams in, one segment at a time, so a large document is
+/// decrypted without holding it whole. Every segment is authenticated before its plaintext is
+/// returned; a blob cut short is detected by [`Opener::finish`], which only succeeds on a
+/// segment sealed as the last.
+pub struct Opener<K: Borrow<WrappingKey>> {
+    kek: K,
+    context: Vec<u8>,
+    segments: Option<Segments>,
+    pending: Vec<u8>,
+}
+
+struct Segments {
+    key: LessSafeKey,
+    aad: Vec<u8>,
+    prefix: [u8; PREFIX_LEN],
+    sealed_len: usize,
+    index: usize,
+}
+
+impl Segments {
+    fn open<'a>(&mut self, sealed: &'a mut [u8], last: bool) -> Result<&'a [u8], CryptoError> {
+        let nonce = nonce(&self.prefix, self.index, last)?;
+        self.index += 1;
+        let plain = self.key.open_in_place(nonce, Aad::from(&self.aad), sealed);
+        plain.map(|p| &*p).map_err(|_| CryptoError)
     }
-    let data_key = kek.unwrap_key(header.wrapped, context)?;
-    let key = aead(data_key.as_slice())?;
-    let (header_bytes, body) = blob.split_at_checked(header.len).ok_or(CryptoError)?;
-    let aad = [context, header_bytes].concat();
-    let sealed_segment = header.segment_size + TAG_LEN;
-    let count = body.len().div_ceil(sealed_segment);
-    if count == 0 {
-        return Err(CryptoError);
+}
+
+impl<K: Borrow<WrappingKey>> Opener<K> {
+    /// An opener for a blob sealed for `context` under `kek` (owned or borrowed).
+    pub fn new(kek: K, context: &[u8]) -> Self {
+        Self { kek, context: context.to_vec(), segments: None, pending: Vec::new() }
     }
-    // Decrypt in place in one copy of the body, then close the gaps the tags leave.
-    let mut buffer = body.to_vec();
-    let mut written = 0;
-    for i in 0..count {
-        let start = i * sealed_segment;
-        let end = (start + sealed_segment).min(buffer.len());
-        let segment = buffer.get_mut(start..end).ok_or(CryptoError)?;
-        let plain_len = key
-            .open_in_place(nonce(&header.prefix, i, i + 1 == count)?, Aad::from(&aad), segment)
-            .map_err(|_| CryptoError)?
-            .len();
-        buffer.copy_within(start..start + plain_len, written);
-        written += plain_len;
+
+    fn start(&mut self) -> Result<bool, CryptoError> {
+        let header = match Header::parse(&self.pending) {
+            Ok(header) => header,
+            Err(_) if self.pending.len() < MAX_HEADER_LEN => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        let kek = self.kek.borrow();
+        if header.key_id != kek.id.as_bytes() {
+            return Err(CryptoError);
+        }
+        let data_key = kek.unwrap_key(header.wrapped, &self.context)?;
+        let header_bytes = self.pending.get(..header.len).ok_or(CryptoError)?;
+        self.segments = Some(Segments {
+            key: aead(data_key.bytes())?,
+            aad: [self.context.as_slice(), header_bytes].concat(),
+            prefix: header.prefix,
+            sealed_len: header.segment_size + TAG_LEN,
+            index: 0,
+        });
+        let header_len = header.len;
+        self.pending.drain(..header_len);
+        Ok(true)
     }
-    buffer.truncate(written);
-    Ok(buffer)
+
+    /// Takes the next bytes of the blob and returns the plaintext of every segment they
+    /// complete (except a possible last one, which [`Opener::finish`] returns).
+    pub fn push(&mut self, input: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        self.pending.extend_from_slice(input);
+        if self.segments.is_none() && !self.start()? {
+            return Ok(Vec::new());
+        }
+        let segments = self.segments.as_mut().ok_or(CryptoError)?;
+        let mut plain = Vec::with_capacity(self.pending.len());
+        let mut start = 0;
+        // A segment is known not to be the last only once more bytes follow it.
+        while self.pending.len() - start > segments.sealed_len {
+            let end = start + segments.sealed_len;
+            let sealed = self.pending.get_mut(start..end).ok_or(CryptoError)?;
+            plain.extend_from_slice(segments.open(sealed, false)?);
+            start = end;
+        }
+        self.pending.drain(..start);
+        Ok(plain)
+    }
+
+    /// Opens the final segment; fails if the blob ended anywhere but after a last segment.
+    pub fn finish(mut self) -> Result<Vec<u8>, CryptoError> {
+        if self.segments.is_none() && !self.start()? {
+            return Err(CryptoError);
+        }
+        let segments = self.segments.as_mut().ok_or(CryptoError)?;
+        if self.pending.is_empty() {
+            return Err(CryptoError);
+        }
+        Ok(segments.open(&mut self.pending, true)?.to_vec())
+    }
 }
 
 #[cfg(test)]
@@ -301,5 +372,23 @@ mod tests {
             let keep = cut % blob.len();
             prop_assert!(open(&kek(), CONTEXT, &blob[..keep]).is_err());
         }
+    }
+
+    #[test]
+    fn streaming_in_any_chunking_gives_the_same_plaintext() {
+        let (plain, blob) = three_segments();
+        let key = kek();
+        for chunk in [1usize, 7, 4096, SEGMENT_SIZE + TAG_LEN, blob.len()] {
+            let mut opener = Opener::new(&key, CONTEXT);
+            let mut out = Vec::new();
+            for piece in blob.chunks(chunk) {
+                out.extend(opener.push(piece).unwrap());
+            }
+            out.extend(opener.finish().unwrap());
+            assert_eq!(out, plain, "chunk {chunk}");
+        }
+        let empty = seal(&kek(), CONTEXT, b"").unwrap();
+        assert_eq!(open(&key, CONTEXT, &empty).unwrap(), b"");
+        assert!(Opener::new(&key, CONTEXT).finish().is_err(), "nothing pushed");
     }
 }

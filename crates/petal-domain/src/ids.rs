@@ -70,6 +70,14 @@ define_id!(
     /// Identifies a signed-in session.
     SessionId
 );
+define_id!(
+    /// Identifies a screening job.
+    JobId
+);
+define_id!(
+    /// Identifies an uploaded document (one CV).
+    DocumentId
+);
 
 #[cfg(test)]
 mod tests {

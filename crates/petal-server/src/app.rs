@@ -1,9 +1,11 @@
 //! Opening Petal's resources from a configuration: the data directory, the master key, the
-//! object store and the database (migrated).
+//! object store, the database (migrated) and the installation key.
 
 use crate::config::Config;
 use anyhow::Context;
-use petal_crypto::{KeySource, MasterKey};
+use petal_crypto::{Key256, KeySource, MasterKeyring};
+use petal_domain::Clock;
+use secrecy::ExposeSecret;
 use petal_storage::Database;
 use petal_storage::objects::ObjectStorage;
 use std::os::unix::fs::DirBuilderExt;
@@ -15,33 +17,46 @@ pub struct Resources {
     pub db: Database,
     /// The object store.
     pub objects: ObjectStorage,
-    /// The master key, from which session, TOTP and code keys are derived.
-    pub master_key: MasterKey,
+    /// The key hierarchy under the master key.
+    pub vault: crate::vault::Vault,
+    /// The installation key, from which session, second-factor, code and link keys derive.
+    pub installation_key: Key256,
 }
 
 impl Resources {
     /// Creates the data directory (mode 0700) if needed, checks (or generates) the master key,
     /// opens the object store (writing its readiness marker) and the database, and applies
-    /// migrations.
-    pub async fn open(config: &Config) -> anyhow::Result<Self> {
+    /// migrations, then unwraps (or creates) the installation key.
+    pub async fn open(config: &Config, clock: &dyn Clock) -> anyhow::Result<Self> {
         create_data_dir(config)?;
-        let (key, source) = MasterKey::load_or_create(
+        let (ring, source) = MasterKeyring::load_or_create(
             &config.master_key_file,
             config.master_key_generated_if_missing,
         )?;
+        let key_id = ring.current().key_id();
         match source {
             KeySource::Generated => tracing::warn!(
                 path = %config.master_key_file.display(),
-                key_id = %key.key_id(),
+                key_id = %key_id,
                 "generated a new master key; production keeps the master key outside the data \
                  directory (PETAL_MASTER_KEY_FILE) or in a KMS"
             ),
-            KeySource::Loaded => tracing::info!(key_id = %key.key_id(), "master key loaded"),
+            KeySource::Loaded => tracing::info!(key_id = %key_id, "master key loaded"),
         }
-        let objects = ObjectStorage::open(&config.storage_url)?;
+        let options: Vec<(String, String)> = config
+            .storage_options
+            .iter()
+            .map(|(k, v)| (k.clone(), v.expose_secret().to_owned()))
+            .collect();
+        let objects = ObjectStorage::open(&config.storage_url, &options)?;
         objects.write_marker().await.context("the object store does not accept writes")?;
         let db = open_database(config, Opening::CreateAndMigrate).await?;
-        Ok(Self { db, objects, master_key: key })
+        let vault = crate::vault::Vault::new(ring);
+        let installation_key = vault
+            .installation_key(&db, clock.now())
+            .await
+            .context("cannot open the installation key with the master key file")?;
+        Ok(Self { db, objects, vault, installation_key })
     }
 }
 

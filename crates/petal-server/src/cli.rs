@@ -1,4 +1,4 @@
-//! The command line: `petal serve | migrate | org create | audit verify`.
+//! The command line: `petal serve | migrate | org create | audit verify | keys rotate`.
 
 use crate::app::{Opening, Resources, open_database};
 use crate::config::Config;
@@ -18,7 +18,12 @@ names in lower case without the PETAL_ prefix):
   PETAL_LISTEN           address and port to listen on       [default: 127.0.0.1:8080]
   PETAL_PUBLIC_URL       base of invite and signed links     [default: http://<listen>]
   PETAL_DATABASE_URL     sqlite:PATH or postgres://…         [default: <data dir>/petal.db]
-  PETAL_STORAGE_URL      object store, file://…              [default: <data dir>/objects]
+  PETAL_STORAGE_URL      object store: file://…, s3://bucket/prefix or gs://bucket/prefix
+                                                             [default: <data dir>/objects]
+  AWS_*, GOOGLE_*        object store endpoint, region and credentials (for s3:// and gs://)
+  PETAL_MAX_UPLOAD_BYTES largest file in an upload, bytes    [default: 20000000]
+  PETAL_MAX_UPLOAD_REQUEST_BYTES  largest upload request     [default: 200000000]
+  PETAL_SIGNED_URL_TTL   lifetime of document links          [default: 15m]
   PETAL_MASTER_KEY_FILE  master key file (0600)              [default: <data dir>/master.key,
                                                               generated on first run]
   PETAL_TLS_CERT, PETAL_TLS_KEY  PEM files; TLS 1.3 only      [default: plain HTTP]
@@ -51,6 +56,19 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Manage the master key.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Generate a new master key and re-wrap every organisation key (and the installation
+    /// key) under it, without rewriting any document; prints {master_key_id, retired,
+    /// rewrapped} as JSON. Restart serving processes afterwards so they load the new key.
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -97,7 +115,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             // Parse before opening anything, so bad input leaves no trace.
             let name = OrgName::parse(&name).context("--name")?;
             let email = Email::parse(&admin_email).context("--admin-email")?;
-            let resources = Resources::open(&config).await?;
+            let resources = Resources::open(&config, &SystemClock).await?;
             let created = org_setup::create_org_with_admin_invite(
                 &resources.db,
                 &SystemClock,
@@ -113,6 +131,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Audit { command: AuditCommand::Verify { org } } => {
             verify_audit(&config, org).await
+        }
+        Command::Keys { command: KeysCommand::Rotate } => {
+            let db = open_database(&config, Opening::Existing).await?;
+            let (master_key_id, retired, rewrapped) =
+                crate::vault::rotate_master_key(&db, &config.master_key_file).await?;
+            db.close().await;
+            let report = serde_json::json!({
+                "master_key_id": master_key_id,
+                "retired": retired,
+                "rewrapped": rewrapped,
+            });
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

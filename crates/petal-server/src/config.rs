@@ -23,6 +23,15 @@ pub struct Config {
     pub database_url: SecretUrl,
     /// Object store URL.
     pub storage_url: String,
+    /// Object store options from the environment (`AWS_*` and `GOOGLE_*`, lower-cased):
+    /// endpoint, region, credentials. Values are secrets: never logged.
+    pub storage_options: Vec<(String, SecretString)>,
+    /// Largest accepted file in an upload, in bytes.
+    pub max_upload_bytes: u64,
+    /// Largest upload request (all files together), in bytes.
+    pub max_upload_request_bytes: u64,
+    /// How long a signed document link works.
+    pub signed_url_ttl: Duration,
     /// Master key file.
     pub master_key_file: PathBuf,
     /// Whether the master key file is the default one, which is generated when missing. An
@@ -54,7 +63,7 @@ pub struct Config {
 }
 
 /// Every `PETAL_*` variable this version reads. `PETAL_TEST_*` variables belong to the tests.
-const KNOWN_VARIABLES: [&str; 24] = [
+const KNOWN_VARIABLES: [&str; 27] = [
     "PETAL_DATA_DIR",
     "PETAL_LISTEN",
     "PETAL_PUBLIC_URL",
@@ -79,6 +88,9 @@ const KNOWN_VARIABLES: [&str; 24] = [
     "PETAL_SMS_GATEWAY_URL",
     "PETAL_ALERT_WEBHOOK_URL",
     "PETAL_ALERT_WEBHOOK_SECRET",
+    "PETAL_MAX_UPLOAD_BYTES",
+    "PETAL_MAX_UPLOAD_REQUEST_BYTES",
+    "PETAL_SIGNED_URL_TTL",
 ];
 
 /// PEM files for TLS.
@@ -168,6 +180,9 @@ struct FileSettings {
     ip_failure_window: Option<String>,
     sms_code_limit: Option<String>,
     sms_code_window: Option<String>,
+    max_upload_bytes: Option<String>,
+    max_upload_request_bytes: Option<String>,
+    signed_url_ttl: Option<String>,
 }
 
 /// Looks a setting up in the environment first, then in the file, and remembers which, so an
@@ -188,10 +203,14 @@ impl Sources<'_> {
 }
 
 impl Config {
-    /// Reads the process environment and, if given, a TOML file.
+    /// Reads the process environment (`PETAL_*`, and the object store's `AWS_*` and
+    /// `GOOGLE_*`) and, if given, a TOML file.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
-        let env: HashMap<String, String> =
-            std::env::vars().filter(|(k, _)| k.starts_with("PETAL_")).collect();
+        let env: HashMap<String, String> = std::env::vars()
+            .filter(|(k, _)| {
+                k.starts_with("PETAL_") || k.starts_with("AWS_") || k.starts_with("GOOGLE_")
+            })
+            .collect();
         Self::from_sources(file, &env)
     }
 
@@ -280,6 +299,40 @@ impl Config {
                 .map_err(|()| ConfigError("data directory is not an absolute path".to_owned()))?
                 .to_string(),
         };
+
+        let mut storage_options: Vec<(String, SecretString)> = env
+            .iter()
+            .filter(|(k, _)| k.starts_with("AWS_") || k.starts_with("GOOGLE_"))
+            .map(|(k, v)| (k.to_lowercase(), SecretString::from(v.clone())))
+            .collect();
+        storage_options.sort_by(|a, b| a.0.cmp(&b.0));
+
+        let bytes = |key: &str, from_file: &Option<String>, default: u64| match src
+            .get(key, from_file)
+        {
+            None => Ok(default),
+            Some((name, value)) => match value.trim().parse::<u64>() {
+                Ok(n) if (1..=(1u64 << 40)).contains(&n) => Ok(n),
+                _ => Err(ConfigError(format!("{name}: {value:?} is not a size in bytes"))),
+            },
+        };
+        let max_upload_bytes =
+            bytes("max_upload_bytes", &src.file.max_upload_bytes, 20 * 1000 * 1000)?;
+        let max_upload_request_bytes = bytes(
+            "max_upload_request_bytes",
+            &src.file.max_upload_request_bytes,
+            (10 * max_upload_bytes).max(200 * 1000 * 1000),
+        )?;
+        if max_upload_request_bytes < max_upload_bytes {
+            return Err(ConfigError(
+                "PETAL_MAX_UPLOAD_REQUEST_BYTES must be at least PETAL_MAX_UPLOAD_BYTES".to_owned(),
+            ));
+        }
+        let signed_url_ttl =
+            duration(src.get("signed_url_ttl", &src.file.signed_url_ttl), Duration::from_secs(15 * 60))?;
+        if signed_url_ttl > Duration::from_secs(24 * 3600) {
+            return Err(ConfigError("PETAL_SIGNED_URL_TTL may be at most 24h".to_owned()));
+        }
 
         let (master_key_file, master_key_generated_if_missing) =
             match src.get("master_key_file", &src.file.master_key_file) {
@@ -413,6 +466,10 @@ impl Config {
             public_url,
             database_url: SecretUrl(SecretString::from(database_url)),
             storage_url,
+            storage_options,
+            max_upload_bytes,
+            max_upload_request_bytes,
+            signed_url_ttl,
             master_key_file,
             master_key_generated_if_missing,
             tls,

@@ -14,3 +14,5 @@ pub mod logging;
 pub mod notify;
 pub mod org_setup;
 pub mod server;
+pub mod upload;
+pub mod vault;

@@ -48,10 +48,10 @@ pub async fn run_with_clock(
     shutdown: impl Future<Output = ()> + Send + 'static,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<()> {
-    let resources = Resources::open(config).await?;
+    let resources = Resources::open(config, clock.as_ref()).await?;
     let tls = config.tls.as_ref().map(tls_config).transpose()?;
     let auth = Auth::new(
-        &resources.master_key,
+        &resources.installation_key,
         &config.public_url,
         config.session_idle_timeout,
         config.session_max_age,
@@ -62,6 +62,15 @@ pub async fn run_with_clock(
     let state = AppState {
         db: resources.db.clone(),
         objects: resources.objects,
+        vault: resources.vault,
+        links: Arc::new(crate::http::links::LinkSigner::new(
+            &resources.installation_key,
+            config.signed_url_ttl,
+        )),
+        uploads: crate::upload::UploadLimits::new(
+            config.max_upload_bytes,
+            config.max_upload_request_bytes,
+        ),
         metrics: Arc::new(HttpMetrics::default()),
         auth: Arc::new(auth),
         clock,

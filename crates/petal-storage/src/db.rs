@@ -108,6 +108,8 @@ impl Database {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
+                // Deleted rows are overwritten, not left readable in free pages.
+                .pragma("secure_delete", "on")
                 .busy_timeout(WAIT)
                 .disable_statement_logging();
             let in_memory = url.contains(":memory:") || url.contains("mode=memory");
@@ -157,6 +159,17 @@ impl Database {
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), StorageError> {
         on_pool!(self, |pool| sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Makes deletions final on disk. SQLite keeps earlier page versions in its write-ahead
+    /// log until a checkpoint; this checkpoints and truncates the log so a deleted job's rows
+    /// (already overwritten in the database file by `secure_delete`) are not left there either.
+    /// PostgreSQL reclaims deleted tuples by vacuuming, which it schedules itself.
+    pub async fn flush_deletions(&self) -> Result<(), StorageError> {
+        if let Database::Sqlite(pool) = self {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(pool).await?;
+        }
         Ok(())
     }
 

@@ -6,7 +6,8 @@
 //! * [`OrgScope`]: the proof that the caller is entitled to one organisation's data, required
 //!   by every repository function on organisation data.
 //! * Repositories: [`orgs`], [`invites`], [`users`], [`sessions`], [`audit`], [`alerts`],
-//!   and [`throttle`] (per-address login failures, not tenant data).
+//!   [`keys`] (wrapped installation and organisation keys), [`jobs`], [`documents`], and
+//!   [`throttle`] (per-address login failures, not tenant data).
 //! * [`objects`]: the object store for documents.
 
 mod db;
@@ -15,7 +16,10 @@ mod scope;
 
 pub mod alerts;
 pub mod audit;
+pub mod documents;
 pub mod invites;
+pub mod jobs;
+pub mod keys;
 pub mod objects;
 pub mod orgs;
 pub mod sessions;

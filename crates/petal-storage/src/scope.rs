@@ -26,6 +26,13 @@ impl OrgScope {
         self.org_id
     }
 
+    /// A scope for recording what happened to a signed document link presented without a
+    /// session. Call it only with an organisation id taken from a link whose HMAC this server
+    /// has just verified: the id is then the server's own statement, not the client's.
+    pub fn for_verified_link(org_id: OrgId) -> Self {
+        Self::new(org_id)
+    }
+
     /// A scope for an operator acting through the CLI on the server, after checking that the
     /// organisation exists. Returns `None` for an unknown organisation.
     pub async fn for_operator(

@@ -86,6 +86,8 @@ actions! {
     JobRescreened => "job.rescreened",
     /// A human decision was recorded.
     DecisionRecorded => "decision.recorded",
+    /// A document was deleted.
+    DocumentDeleted => "document.deleted",
     /// A job was deleted.
     JobDeleted => "job.deleted",
     /// A job was purged by the retention policy.

@@ -103,7 +103,7 @@ impl ChainEntry {
     ) -> Self {
         let (actor_id, actor_role) = match context.actor {
             super::Actor::User { id, role } => (Some(id.as_uuid()), Some(role.as_str().to_owned())),
-            super::Actor::System | super::Actor::Cli => (None, None),
+            super::Actor::System | super::Actor::Cli | super::Actor::Anonymous => (None, None),
         };
         Self {
             org_id,

@@ -32,6 +32,8 @@ pub enum Actor {
     System,
     /// An operator using the `petal` command line on the server.
     Cli,
+    /// A request without a session (for example a genuine document link presented alone).
+    Anonymous,
 }
 
 impl Actor {
@@ -41,6 +43,7 @@ impl Actor {
             Actor::User { .. } => "user",
             Actor::System => "system",
             Actor::Cli => "cli",
+            Actor::Anonymous => "anonymous",
         }
     }
 }

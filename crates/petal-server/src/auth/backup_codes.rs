@@ -54,9 +54,7 @@ mod tests {
 
     #[test]
     fn typing_variations_hash_alike() {
-        let dir = tempfile::tempdir().unwrap();
-        let (key, _) =
-            petal_crypto::MasterKey::load_or_create(&dir.path().join("k"), true).unwrap();
+        let key = petal_crypto::Key256::generate().unwrap();
         let hasher = key.code_hasher();
         let user = UserId::new();
         assert_eq!(hash(&hasher, user, "abcde-fghjk"), hash(&hasher, user, " ABCDE FGHJK "));

@@ -234,6 +234,12 @@ macro_rules! guards {
 }
 
 guards! {
+    /// Read jobs, rankings and screening results.
+    ReadJobs => ReadJobs,
+    /// Create jobs, upload CVs and re-screen.
+    ManageJobs => ManageJobs,
+    /// Open or download the original CV documents.
+    OpenDocuments => OpenDocuments,
     /// Invite and deactivate users, change roles, reset MFA.
     ManageUsers => ManageUsers,
     /// Read the audit log and security alerts.

@@ -7,7 +7,7 @@ pub mod password;
 pub mod token;
 pub mod totp;
 
-use petal_crypto::{CodeHasher, MasterKey, Purpose, SecretBox};
+use petal_crypto::{CodeHasher, Key256, Purpose, SecretBox};
 use std::time::Duration;
 
 /// Keys and settings for authentication, derived once at start-up from the master key.
@@ -56,9 +56,9 @@ pub const MFA_TOKEN_TTL: chrono::Duration = chrono::Duration::minutes(10);
 pub const STEP_UP_WINDOW: chrono::Duration = chrono::Duration::minutes(5);
 
 impl Auth {
-    /// Derives the keys from `master` and prepares the timing-equaliser hash.
+    /// Derives the keys from the installation key and prepares the timing-equaliser hash.
     pub async fn new(
-        master: &MasterKey,
+        master: &Key256,
         public_url: &url::Url,
         idle: Duration,
         max_age: Duration,

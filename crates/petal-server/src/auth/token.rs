@@ -40,7 +40,7 @@ impl std::fmt::Debug for TokenKeys {
 }
 
 impl TokenKeys {
-    /// Wraps a signing key derived from the master key.
+    /// Wraps a signing key derived from the installation key.
     pub fn new(key: &SigningKey) -> Self {
         Self {
             encoding: EncodingKey::from_ed_der(&key.pkcs8),
@@ -84,13 +84,11 @@ impl TokenKeys {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use petal_crypto::MasterKey;
+    use petal_crypto::Key256;
 
-    fn keys() -> (tempfile::TempDir, TokenKeys) {
-        let dir = tempfile::tempdir().unwrap();
-        let (master, _) = MasterKey::load_or_create(&dir.path().join("k"), true).unwrap();
-        let keys = TokenKeys::new(&master.session_signing_key().unwrap());
-        (dir, keys)
+    fn keys() -> ((), TokenKeys) {
+        let root = Key256::generate().unwrap();
+        ((), TokenKeys::new(&root.session_signing_key().unwrap()))
     }
 
     fn b64(bytes: &[u8]) -> String {

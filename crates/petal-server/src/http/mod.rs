@@ -3,8 +3,11 @@
 //! Every route is registered through [`utoipa_axum`]'s `routes!`, which adds it to the router
 //! and to the OpenAPI document at once, so the document cannot omit a served route.
 
+mod documents;
 mod error;
 mod factors;
+mod jobs;
+pub mod links;
 mod login;
 mod me;
 mod observe;
@@ -36,6 +39,10 @@ use utoipa_axum::routes;
 const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Longest time a request may take before it is answered with 408.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest time an upload may take.
+const UPLOAD_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+/// Room for multipart headers and boundaries beyond the files' own bytes.
+const MULTIPART_OVERHEAD: u64 = 1024 * 1024;
 
 /// What handlers share.
 #[derive(Clone)]
@@ -44,6 +51,12 @@ pub struct AppState {
     pub db: Database,
     /// The object store.
     pub objects: ObjectStorage,
+    /// The key hierarchy.
+    pub vault: crate::vault::Vault,
+    /// Signs and checks document links.
+    pub links: Arc<links::LinkSigner>,
+    /// Upload size limits.
+    pub uploads: crate::upload::UploadLimits,
     /// Request metrics.
     pub metrics: Arc<HttpMetrics>,
     /// Authentication keys and session settings.
@@ -74,6 +87,8 @@ pub struct AppState {
         (name = "auth", description = "Signing in: password, second factor, session"),
         (name = "me", description = "The signed-in user's own account"),
         (name = "users", description = "Invitations and user administration (Admins)"),
+        (name = "jobs", description = "Screening jobs"),
+        (name = "documents", description = "CVs: upload, list, signed links, deletion"),
         (name = "security", description = "Security alerts (Admins)")
     )
 )]
@@ -81,6 +96,16 @@ struct ApiDoc;
 
 /// Every route with its OpenAPI description.
 fn api() -> OpenApiRouter<AppState> {
+    json_api().merge(upload_api())
+}
+
+/// The upload route, which takes large multipart bodies and may run longer.
+fn upload_api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(documents::upload))
+}
+
+/// Every other route: small JSON bodies, short deadlines.
+fn json_api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
@@ -115,6 +140,12 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(factors::phone_verify))
         .routes(routes!(factors::sms_code))
         .routes(routes!(security::alerts))
+        .routes(routes!(jobs::create, jobs::list))
+        .routes(routes!(jobs::get, jobs::delete))
+        .routes(routes!(documents::list))
+        .routes(routes!(documents::get, documents::delete))
+        .routes(routes!(links::issue))
+        .routes(routes!(links::content))
 }
 
 /// The OpenAPI document for every route [`router`] serves.
@@ -143,8 +174,17 @@ const SECURITY_HEADERS: [(&str, &str); 6] = [
 /// Builds the application: routes, fallbacks and the layers every response passes through.
 /// `tls` adds `Strict-Transport-Security`.
 pub fn router(state: AppState, tls: bool) -> Result<Router, serde_json::Error> {
-    let (routes, doc) = api().split_for_parts();
+    let (routes, mut doc) = json_api().split_for_parts();
+    let (uploads, upload_doc) = upload_api().split_for_parts();
+    doc.merge(upload_doc);
     let doc = ops::OpenApiJson(Arc::new(doc.to_json()?));
+    let upload_limit =
+        usize::try_from(state.uploads.per_request.saturating_add(MULTIPART_OVERHEAD))
+            .unwrap_or(usize::MAX);
+    let uploads = uploads
+        .layer(DefaultBodyLimit::max(upload_limit))
+        .layer(RequestBodyLimitLayer::new(upload_limit))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, UPLOAD_TIMEOUT));
     let mut headers: Vec<(HeaderName, HeaderValue)> = SECURITY_HEADERS
         .iter()
         .map(|(name, value)| (HeaderName::from_static(name), HeaderValue::from_static(value)))
@@ -156,11 +196,12 @@ pub fn router(state: AppState, tls: bool) -> Result<Router, serde_json::Error> {
         ));
     }
     let inner = routes
-        .fallback(|| async { ApiError::route_not_found() })
-        .layer(axum::Extension(doc))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .merge(uploads)
+        .fallback(|| async { ApiError::route_not_found() })
+        .layer(axum::Extension(doc))
         .layer(CatchPanicLayer::new())
         .layer(axum::middleware::from_fn(error::json_errors))
         // API answers are personal and must not be cached unless a route says otherwise.
@@ -169,7 +210,12 @@ pub fn router(state: AppState, tls: bool) -> Result<Router, serde_json::Error> {
             HeaderValue::from_static("no-store"),
         ));
     let with_headers = headers.into_iter().fold(inner, |router, (name, value)| {
-        router.layer(SetResponseHeaderLayer::overriding(name, value))
+        // A route may set a stricter CSP of its own (document downloads are sandboxed).
+        if name == header::CONTENT_SECURITY_POLICY {
+            router.layer(SetResponseHeaderLayer::if_not_present(name, value))
+        } else {
+            router.layer(SetResponseHeaderLayer::overriding(name, value))
+        }
     });
     Ok(with_headers
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe::observe))

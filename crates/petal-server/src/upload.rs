@@ -1,0 +1,260 @@
+//! Receiving CVs: a multipart request with one or many `file` parts, streamed part by part.
+//! Each file is read up to the per-file limit (a larger one is drained and refused, never
+//! kept), its format decided by its bytes, its structure checked off the async threads, then
+//! sealed with a fresh data key under the job key and written to the object store under a
+//! random name. Rows and audit events for the whole request are written in one transaction at
+//! the end; if anything fails, the blobs already written are removed, so nothing is
+//! half-stored. Refused files are reported per file and audited without their name.
+
+use crate::http::{ApiError, AppState};
+use crate::vault::JobKey;
+use axum::extract::Multipart;
+use axum::http::StatusCode;
+use petal_documents::{DocumentKind, Limits, Rejection, check_filename, validate};
+use petal_domain::audit::{AuditAction, AuditContext, AuditEvent, Detail, Target};
+use petal_domain::{DocumentId, JobId, UserId};
+use petal_storage::documents::Document;
+use petal_storage::{OrgScope, audit, documents};
+use std::sync::Arc;
+
+/// Size limits for uploads, and the structural checks' bounds.
+#[derive(Debug, Clone, Copy)]
+pub struct UploadLimits {
+    /// Largest file.
+    pub per_file: u64,
+    /// Largest request (every file together).
+    pub per_request: u64,
+    /// Bounds of the structural checks.
+    pub checks: Limits,
+}
+
+impl UploadLimits {
+    /// Limits with the given per-file and per-request sizes.
+    pub fn new(per_file: u64, per_request: u64) -> Self {
+        Self { per_file, per_request, checks: Limits { max_file_bytes: per_file, ..Limits::default() } }
+    }
+}
+
+/// A file that was refused.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Rejected {
+    /// The sanitised file name as sent (empty when none was sent).
+    pub filename: String,
+    /// Why, as a stable code.
+    pub code: &'static str,
+    /// Why, in words.
+    pub message: String,
+}
+
+/// A file that was stored.
+#[derive(Debug)]
+pub struct Stored {
+    /// Its row.
+    pub document: Document,
+    /// Its sanitised file name.
+    pub filename: String,
+}
+
+/// What an upload produced.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Stored documents, in the order received.
+    pub stored: Vec<Stored>,
+    /// Refused files, in the order received.
+    pub rejected: Vec<Rejected>,
+}
+
+/// Who uploads into which job.
+pub struct Destination<'a> {
+    /// The uploader's organisation.
+    pub scope: &'a OrgScope,
+    /// The job.
+    pub job: JobId,
+    /// The job's key.
+    pub key: Arc<JobKey>,
+    /// The uploader.
+    pub user: UserId,
+    /// The uploader's audit context.
+    pub audit: AuditContext,
+}
+
+fn too_large(limit: u64) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "request_too_large",
+        format!("An upload request may carry at most {limit} bytes in total."),
+    )
+}
+
+/// Receives every part of `multipart` into `to`, stores what passes, records everything.
+pub async fn receive(
+    state: &AppState,
+    to: Destination<'_>,
+    multipart: Multipart,
+) -> Result<Outcome, ApiError> {
+    let mut outcome = Outcome::default();
+    let received = receive_files(state, &to, multipart, &mut outcome).await;
+    let recorded = match received {
+        Ok(()) => record(state, &to, &outcome).await,
+        Err(e) => Err(e),
+    };
+    if let Err(error) = recorded {
+        let names: Vec<String> =
+            outcome.stored.iter().map(|s| s.document.object_name.clone()).collect();
+        remove_blobs(state, &names).await;
+        return Err(error);
+    }
+    Ok(outcome)
+}
+
+async fn receive_files(
+    state: &AppState,
+    to: &Destination<'_>,
+    mut multipart: Multipart,
+    outcome: &mut Outcome,
+) -> Result<(), ApiError> {
+    let limits = state.uploads;
+    let mut request_bytes: u64 = 0;
+    let mut files = 0;
+    while let Some(mut field) = multipart.next_field().await.map_err(malformed)? {
+        if field.name() != Some("file") {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "unexpected_field",
+                "Send each file in a multipart field named \"file\".",
+            ));
+        }
+        files += 1;
+        let raw_name = field.file_name().unwrap_or_default().to_owned();
+        let mut bytes = Vec::new();
+        let mut oversized = false;
+        while let Some(chunk) = field.chunk().await.map_err(malformed)? {
+            request_bytes += chunk.len() as u64;
+            if request_bytes > limits.per_request {
+                return Err(too_large(limits.per_request));
+            }
+            if oversized || (bytes.len() + chunk.len()) as u64 > limits.per_file {
+                // Keep reading (the request limit still applies) but keep nothing.
+                oversized = true;
+                bytes = Vec::new();
+            } else {
+                bytes.extend_from_slice(&chunk);
+            }
+        }
+        let checked = if oversized {
+            Err(Rejection::TooLarge { limit: limits.per_file })
+        } else {
+            check_filename(&raw_name).map(|name| (name, bytes))
+        };
+        match checked {
+            Ok((filename, bytes)) => match store(state, to, bytes).await? {
+                Ok(document) => outcome.stored.push(Stored { document, filename }),
+                Err(rejection) => outcome.rejected.push(rejected(&raw_name, &rejection)),
+            },
+            Err(rejection) => outcome.rejected.push(rejected(&raw_name, &rejection)),
+        }
+    }
+    if files == 0 {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "no_files",
+            "The request holds no \"file\" part.",
+        ));
+    }
+    // File names are sealed now that every file is in.
+    for stored in &mut outcome.stored {
+        stored.document.filename_sealed = to
+            .key
+            .seal_field("filename", stored.document.id, stored.filename.as_bytes())
+            .map_err(|e| ApiError::internal(&e))?;
+    }
+    Ok(())
+}
+
+fn malformed(error: axum::extract::multipart::MultipartError) -> ApiError {
+    if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "request_too_large", error.body_text());
+    }
+    ApiError::new(StatusCode::BAD_REQUEST, "malformed_multipart", "The multipart body is malformed.")
+}
+
+fn rejected(raw_name: &str, rejection: &Rejection) -> Rejected {
+    Rejected {
+        filename: petal_documents::sanitize_filename(raw_name),
+        code: rejection.code(),
+        message: rejection.to_string(),
+    }
+}
+
+/// Checks one file and, if it passes, seals and writes it. The outer error is a failure of
+/// the server (abort the request); the inner one a refusal of the file.
+async fn store(
+    state: &AppState,
+    to: &Destination<'_>,
+    bytes: Vec<u8>,
+) -> Result<Result<Document, Rejection>, ApiError> {
+    let checks = state.uploads.checks;
+    let id = DocumentId::new();
+    let key = Arc::clone(&to.key);
+    let size = bytes.len() as i64;
+    let sealed = tokio::task::spawn_blocking(move || {
+        let kind = validate(&bytes, &checks)?;
+        Ok::<_, Rejection>((kind, key.seal_document(id, &bytes)))
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?;
+    let (kind, blob): (DocumentKind, _) = match sealed {
+        Ok((kind, blob)) => (kind, blob.map_err(|e| ApiError::internal(&e))?),
+        Err(rejection) => return Ok(Err(rejection)),
+    };
+    let object_name = format!("documents/{}", uuid::Uuid::new_v4().simple());
+    state.objects.put(&object_name, blob).await.map_err(|e| ApiError::internal(&e))?;
+    Ok(Ok(Document {
+        id,
+        job_id: to.job,
+        uploaded_by: to.user,
+        object_name,
+        filename_sealed: Vec::new(),
+        kind: kind.as_str().to_owned(),
+        size_bytes: size,
+        status: "uploaded".to_owned(),
+        created_at: state.clock.now(),
+    }))
+}
+
+/// Writes the rows and the audit events of one upload in one transaction.
+async fn record(state: &AppState, to: &Destination<'_>, outcome: &Outcome) -> Result<(), ApiError> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin_scoped(to.scope).await?;
+    let job = Target { kind: "job", id: to.job.to_string() };
+    for stored in &outcome.stored {
+        documents::insert(&mut tx, &stored.document).await?;
+        let event = AuditEvent::success(
+            AuditAction::DocumentUploaded,
+            Some(Target { kind: "document", id: stored.document.id.to_string() }),
+        )
+        .detail("job_id", Detail::Label(to.job.to_string()))
+        .detail("format", Detail::Label(stored.document.kind.clone()))
+        .detail("bytes", Detail::Number(stored.document.size_bytes));
+        audit::append(&mut tx, now, &to.audit, &event).await?;
+    }
+    for refused in &outcome.rejected {
+        // The file name may name the candidate: only the reason is recorded.
+        let event = AuditEvent::failure(AuditAction::DocumentRejected, Some(job.clone()))
+            .detail("code", Detail::Label(refused.code.to_owned()));
+        audit::append(&mut tx, now, &to.audit, &event).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Deletes blobs whose rows are gone or were never written. A failure is logged by object
+/// name only. Such a blob stays unreadable: either its job key is destroyed, or its document
+/// id (bound into its encryption) was never stored anywhere.
+pub async fn remove_blobs(state: &AppState, names: &[String]) {
+    for name in names {
+        if let Err(error) = state.objects.delete(name).await {
+            tracing::warn!(object = %name, %error, "could not delete a blob; it is unreadable without its key");
+        }
+    }
+}
