@@ -167,10 +167,19 @@ mod tests {
     #[test]
     fn purposes_get_different_keys_and_derivation_is_stable() {
         let (_d, key) = key();
-        assert_ne!(key.purpose_key(Purpose::UserSecrets).bytes(), key.purpose_key(Purpose::CodeHashing).bytes());
-        assert_eq!(key.purpose_key(Purpose::UserSecrets).bytes(), key.purpose_key(Purpose::UserSecrets).bytes());
+        assert_ne!(
+            key.purpose_key(Purpose::UserSecrets).bytes(),
+            key.purpose_key(Purpose::CodeHashing).bytes()
+        );
+        assert_eq!(
+            key.purpose_key(Purpose::UserSecrets).bytes(),
+            key.purpose_key(Purpose::UserSecrets).bytes()
+        );
         let (_d2, other) = self::key();
-        assert_ne!(key.purpose_key(Purpose::UserSecrets).bytes(), other.purpose_key(Purpose::UserSecrets).bytes());
+        assert_ne!(
+            key.purpose_key(Purpose::UserSecrets).bytes(),
+            other.purpose_key(Purpose::UserSecrets).bytes()
+        );
     }
 
     #[test]

@@ -16,8 +16,8 @@
 //! makes a blob moved to another document fail; any flipped bit fails its tag.
 
 use crate::{CryptoError, Key256};
-use std::borrow::Borrow;
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+use std::borrow::Borrow;
 use zeroize::Zeroizing;
 
 /// Plaintext bytes per segment.

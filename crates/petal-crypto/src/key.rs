@@ -3,8 +3,8 @@
 //! stored only wrapped by the level above ([`WrappingKey::wrap_key`]); the master key, at the
 //! top, lives outside the database.
 
-use crate::{CryptoError, SecretBox};
 use crate::envelope::WrappingKey;
+use crate::{CryptoError, SecretBox};
 use aws_lc_rs::hkdf::{HKDF_SHA256, KeyType, Salt};
 use aws_lc_rs::hmac;
 use zeroize::Zeroizing;

@@ -2,13 +2,13 @@
 //! mode 0600. The first line is the current key; any further lines are previous keys kept
 //! only while `petal keys rotate` re-wraps what they protect.
 
+use crate::envelope::WrappingKey;
+use crate::{CryptoError, Key256};
 use aws_lc_rs::digest;
 use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use crate::envelope::WrappingKey;
-use crate::{CryptoError, Key256};
 use zeroize::Zeroizing;
 
 /// Length of the master key in bytes (AES-256).
@@ -117,9 +117,7 @@ impl MasterKeyring {
 
     /// The key with id `key_id`, current or previous.
     pub fn find(&self, key_id: &str) -> Option<&MasterKey> {
-        std::iter::once(&self.current)
-            .chain(&self.previous)
-            .find(|key| key.key_id() == key_id)
+        std::iter::once(&self.current).chain(&self.previous).find(|key| key.key_id() == key_id)
     }
 
     /// The ids of the previous keys still in the file.
@@ -277,7 +275,12 @@ mod tests {
         let path = dir.path().join("master.key");
         let (ring, _) = MasterKeyring::load_or_create(&path, true).unwrap();
         let old = ring.current().key_id();
-        let wrapped = ring.current().wrapping_key().unwrap().wrap_key(&Key256::generate().unwrap(), b"c").unwrap();
+        let wrapped = ring
+            .current()
+            .wrapping_key()
+            .unwrap()
+            .wrap_key(&Key256::generate().unwrap(), b"c")
+            .unwrap();
         let ring = ring.rotate(&path).unwrap();
         assert_ne!(ring.current().key_id(), old);
         assert_eq!(ring.previous_ids(), vec![old.clone()]);

@@ -5,9 +5,9 @@ use crate::config::Config;
 use anyhow::Context;
 use petal_crypto::{Key256, KeySource, MasterKeyring};
 use petal_domain::Clock;
-use secrecy::ExposeSecret;
 use petal_storage::Database;
 use petal_storage::objects::ObjectStorage;
+use secrecy::ExposeSecret;
 use std::os::unix::fs::DirBuilderExt;
 
 /// The opened resources.

@@ -307,15 +307,14 @@ impl Config {
             .collect();
         storage_options.sort_by(|a, b| a.0.cmp(&b.0));
 
-        let bytes = |key: &str, from_file: &Option<String>, default: u64| match src
-            .get(key, from_file)
-        {
-            None => Ok(default),
-            Some((name, value)) => match value.trim().parse::<u64>() {
-                Ok(n) if (1..=(1u64 << 40)).contains(&n) => Ok(n),
-                _ => Err(ConfigError(format!("{name}: {value:?} is not a size in bytes"))),
-            },
-        };
+        let bytes =
+            |key: &str, from_file: &Option<String>, default: u64| match src.get(key, from_file) {
+                None => Ok(default),
+                Some((name, value)) => match value.trim().parse::<u64>() {
+                    Ok(n) if (1..=(1u64 << 40)).contains(&n) => Ok(n),
+                    _ => Err(ConfigError(format!("{name}: {value:?} is not a size in bytes"))),
+                },
+            };
         let max_upload_bytes =
             bytes("max_upload_bytes", &src.file.max_upload_bytes, 20 * 1000 * 1000)?;
         let max_upload_request_bytes = bytes(
@@ -328,8 +327,10 @@ impl Config {
                 "PETAL_MAX_UPLOAD_REQUEST_BYTES must be at least PETAL_MAX_UPLOAD_BYTES".to_owned(),
             ));
         }
-        let signed_url_ttl =
-            duration(src.get("signed_url_ttl", &src.file.signed_url_ttl), Duration::from_secs(15 * 60))?;
+        let signed_url_ttl = duration(
+            src.get("signed_url_ttl", &src.file.signed_url_ttl),
+            Duration::from_secs(15 * 60),
+        )?;
         if signed_url_ttl > Duration::from_secs(24 * 3600) {
             return Err(ConfigError("PETAL_SIGNED_URL_TTL may be at most 24h".to_owned()));
         }

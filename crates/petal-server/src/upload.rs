@@ -31,7 +31,11 @@ pub struct UploadLimits {
 impl UploadLimits {
     /// Limits with the given per-file and per-request sizes.
     pub fn new(per_file: u64, per_request: u64) -> Self {
-        Self { per_file, per_request, checks: Limits { max_file_bytes: per_file, ..Limits::default() } }
+        Self {
+            per_file,
+            per_request,
+            checks: Limits { max_file_bytes: per_file, ..Limits::default() },
+        }
     }
 }
 
@@ -173,9 +177,17 @@ async fn receive_files(
 
 fn malformed(error: axum::extract::multipart::MultipartError) -> ApiError {
     if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "request_too_large", error.body_text());
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request_too_large",
+            error.body_text(),
+        );
     }
-    ApiError::new(StatusCode::BAD_REQUEST, "malformed_multipart", "The multipart body is malformed.")
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "malformed_multipart",
+        "The multipart body is malformed.",
+    )
 }
 
 fn rejected(raw_name: &str, rejection: &Rejection) -> Rejected {

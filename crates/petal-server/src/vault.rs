@@ -222,7 +222,11 @@ impl JobKey {
         document: DocumentId,
         plaintext: &[u8],
     ) -> Result<Vec<u8>, petal_crypto::CryptoError> {
-        envelope::seal(&self.document_kek()?, &document_context(self.org, self.job, document), plaintext)
+        envelope::seal(
+            &self.document_kek()?,
+            &document_context(self.org, self.job, document),
+            plaintext,
+        )
     }
 
     /// A streaming decryptor for a stored document; it owns what it needs, so it can outlive
@@ -242,7 +246,10 @@ impl JobKey {
         document: DocumentId,
         plaintext: &[u8],
     ) -> Result<Vec<u8>, petal_crypto::CryptoError> {
-        self.key.derive(b"petal/fields/v1").sealer()?.seal(plaintext, &field_context(field, document))
+        self.key
+            .derive(b"petal/fields/v1")
+            .sealer()?
+            .seal(plaintext, &field_context(field, document))
     }
 
     /// Decrypts a field sealed by [`JobKey::seal_field`].

@@ -58,8 +58,17 @@ const SELECT: &str = "SELECT id, job_id, uploaded_by, object_name, filename, kin
      status, created_at FROM documents WHERE org_id = $1";
 
 fn from_row(row: Row) -> Document {
-    let (id, job_id, uploaded_by, object_name, filename_sealed, kind, size_bytes, status, created_at) =
-        row;
+    let (
+        id,
+        job_id,
+        uploaded_by,
+        object_name,
+        filename_sealed,
+        kind,
+        size_bytes,
+        status,
+        created_at,
+    ) = row;
     Document {
         id: DocumentId::from_uuid(id),
         job_id: JobId::from_uuid(job_id),
@@ -96,7 +105,11 @@ pub async fn list_for_job(tx: &mut ScopedTx, job: JobId) -> Result<Vec<Document>
 /// Deletes the document's row; returns whether it existed.
 pub async fn delete(tx: &mut ScopedTx, id: DocumentId) -> Result<bool, StorageError> {
     let org = tx.scope().org_id().as_uuid();
-    let deleted =
-        execute!(&mut tx.tx, "DELETE FROM documents WHERE org_id = $1 AND id = $2", org, id.as_uuid())?;
+    let deleted = execute!(
+        &mut tx.tx,
+        "DELETE FROM documents WHERE org_id = $1 AND id = $2",
+        org,
+        id.as_uuid()
+    )?;
     Ok(deleted == 1)
 }

@@ -75,7 +75,20 @@ pub async fn create(tx: &mut ScopedTx, job: &NewJob<'_>) -> Result<(), StorageEr
     Ok(())
 }
 
-type Row = (Uuid, Uuid, String, String, String, String, Vec<u8>, DateTime<Utc>, DateTime<Utc>, i64, i64, i64);
+type Row = (
+    Uuid,
+    Uuid,
+    String,
+    String,
+    String,
+    String,
+    Vec<u8>,
+    DateTime<Utc>,
+    DateTime<Utc>,
+    i64,
+    i64,
+    i64,
+);
 
 const SELECT: &str = "SELECT j.id, j.created_by, j.title, j.description, CAST(j.criteria AS TEXT), \
      j.status, j.wrapped_key, j.created_at, j.updated_at, \
@@ -85,7 +98,20 @@ const SELECT: &str = "SELECT j.id, j.created_by, j.title, j.description, CAST(j.
      FROM jobs j WHERE j.org_id = $1";
 
 fn from_row(row: Row) -> Result<Job, StorageError> {
-    let (id, created_by, title, description, criteria, status, wrapped_key, created_at, updated_at, total, done, failed) = row;
+    let (
+        id,
+        created_by,
+        title,
+        description,
+        criteria,
+        status,
+        wrapped_key,
+        created_at,
+        updated_at,
+        total,
+        done,
+        failed,
+    ) = row;
     let criteria = serde_json::from_str(&criteria)
         .map_err(|e| StorageError::Corrupt(format!("job criteria: {e}")))?;
     Ok(Job {
@@ -136,7 +162,12 @@ pub async fn delete(tx: &mut ScopedTx, id: JobId) -> Result<Option<Vec<String>>,
         .fetch_all(conn)
         .await
     })?;
-    execute!(&mut tx.tx, "DELETE FROM documents WHERE org_id = $1 AND job_id = $2", org, id.as_uuid())?;
+    execute!(
+        &mut tx.tx,
+        "DELETE FROM documents WHERE org_id = $1 AND job_id = $2",
+        org,
+        id.as_uuid()
+    )?;
     let deleted =
         execute!(&mut tx.tx, "DELETE FROM jobs WHERE org_id = $1 AND id = $2", org, id.as_uuid())?;
     Ok((deleted == 1).then_some(names))

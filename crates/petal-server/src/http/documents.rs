@@ -102,8 +102,7 @@ pub async fn upload(
         audit: user.user.audit(),
     };
     let outcome = upload::receive(&state, to, multipart).await?;
-    let documents =
-        outcome.stored.into_iter().map(|s| view(s.document, s.filename)).collect();
+    let documents = outcome.stored.into_iter().map(|s| view(s.document, s.filename)).collect();
     Ok((StatusCode::CREATED, Json(UploadResponse { documents, rejected: outcome.rejected })))
 }
 

@@ -92,7 +92,13 @@ impl LinkSigner {
     }
 
     /// Signs a link for `document` of `org` for `user`, issued `now`.
-    pub fn sign(&self, document: DocumentId, org: OrgId, user: UserId, now: DateTime<Utc>) -> LinkClaims {
+    pub fn sign(
+        &self,
+        document: DocumentId,
+        org: OrgId,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> LinkClaims {
         let expires = (now + self.ttl).timestamp();
         let epoch = now.timestamp().div_euclid(EPOCH_SECONDS);
         let tag = self.key(epoch).mac(&mac_input(document, org, user, expires, epoch));
@@ -169,8 +175,9 @@ async fn refuse(
     // The organisation comes from a session, or from a link whose HMAC this server verified.
     #[allow(clippy::disallowed_methods)]
     let scope = petal_storage::OrgScope::for_verified_link(org);
-    let event = AuditEvent::failure(AuditAction::DocumentLinkRefused, Some(document_target(document)))
-        .detail("reason", Detail::Label(why.code().to_owned()));
+    let event =
+        AuditEvent::failure(AuditAction::DocumentLinkRefused, Some(document_target(document)))
+            .detail("reason", Detail::Label(why.code().to_owned()));
     let recorded = async {
         let mut tx = state.db.begin_scoped(&scope).await?;
         audit::append(&mut tx, now, &context, &event).await?;

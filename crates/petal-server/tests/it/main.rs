@@ -16,6 +16,7 @@ mod support;
 mod audit_chain;
 mod authorization;
 mod cli;
+mod documents;
 mod factors;
 mod http_edge;
 mod identity;

@@ -3,9 +3,12 @@
 
 mod db;
 mod identity;
+mod jobs;
+mod s3;
 
 pub use db::{Backend, TestDb};
 pub use identity::{PASSWORD, SignedIn};
+pub use s3::S3Server;
 
 use petal_domain::{Clock, FixedClock};
 use petal_server::config::Config;
@@ -61,6 +64,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The server's clock, which tests move by hand.
     pub clock: Arc<FixedClock>,
+    extra_env: Vec<(String, String)>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<anyhow::Result<()>>>,
 }
@@ -82,7 +86,32 @@ impl TestApp {
         port: u16,
         extra_env: &[(&str, String)],
     ) -> TestApp {
-        let db = TestDb::new(backend).await;
+        let clock = Arc::new(FixedClock::new(chrono::Utc::now()));
+        Self::start(TestDb::new(backend).await, port, extra_env, clock).await
+    }
+
+    /// Stops the server, runs `between` on its database and data directory (as an operator
+    /// would with the service down), and starts it again with the same extra settings.
+    pub async fn restart_with(mut self, between: impl FnOnce(&TestDb)) -> TestApp {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.task.take().unwrap().await.unwrap().unwrap();
+        let extra = std::mem::take(&mut self.extra_env);
+        let extra: Vec<(&str, String)> =
+            extra.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        let TestApp { db, clock, .. } = self;
+        between(&db);
+        // Time goes on from where it was (a code used before must stay used).
+        Self::start(db, 0, &extra, clock).await
+    }
+
+    async fn start(
+        db: TestDb,
+        port: u16,
+        extra_env: &[(&str, String)],
+        clock: Arc<FixedClock>,
+    ) -> TestApp {
         let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
         let addr = listener.local_addr().unwrap();
         let mut env = db.env();
@@ -93,7 +122,6 @@ impl TestApp {
         }
         let config = Config::from_sources(None, &env).unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
-        let clock = Arc::new(FixedClock::new(chrono::Utc::now()));
         let server_clock: Arc<dyn Clock> = clock.clone();
         let task = tokio::spawn(async move {
             let shutdown = async {
@@ -108,6 +136,7 @@ impl TestApp {
             db,
             client: reqwest::Client::builder().user_agent("petal-tests/1").build().unwrap(),
             clock,
+            extra_env: extra_env.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect(),
             stop: Some(stop),
             task: Some(task),
         };
