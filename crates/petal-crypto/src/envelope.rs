@@ -17,6 +17,7 @@
 
 use crate::{CryptoError, Key256};
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+use bytes::Bytes;
 use std::borrow::Borrow;
 use zeroize::Zeroizing;
 
@@ -96,10 +97,73 @@ impl WrappingKey {
 }
 
 /// Seals `plaintext` for the document identified by `context` (its organisation, job and
-/// document ids), with a fresh data key wrapped by `kek`.
+/// document ids), with a fresh data key wrapped by `kek`, as one contiguous blob.
 pub fn seal(kek: &WrappingKey, context: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
-    let data_key: Zeroizing<[u8; 32]> = Zeroizing::new(random()?);
-    let wrapped = kek.wrap(&data_key, context)?;
+    Ok(seal_in_place(kek, context, plaintext.to_vec())?.to_vec())
+}
+
+/// A sealed document whose body is the plaintext's own buffer, encrypted where it lay: the
+/// blob is `header ‖ segment 0 ‖ tag 0 ‖ segment 1 ‖ tag 1 ‖ …`, handed out as chunks that
+/// borrow that buffer, so sealing a large upload neither allocates nor copies it.
+#[derive(Debug)]
+pub struct Sealed {
+    header: Vec<u8>,
+    body: Vec<u8>,
+    tags: Vec<[u8; TAG_LEN]>,
+}
+
+impl Sealed {
+    /// The blob's length in bytes.
+    pub fn len(&self) -> usize {
+        self.header.len() + self.body.len() + self.tags.len() * TAG_LEN
+    }
+
+    /// Whether the blob is empty (never: a blob has at least a header and one tag).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The blob as ordered chunks, ready to write (the body is shared, not copied).
+    pub fn into_chunks(self) -> Vec<Bytes> {
+        let body = Bytes::from(self.body);
+        let mut chunks = Vec::with_capacity(2 + 2 * self.tags.len());
+        chunks.push(Bytes::from(self.header));
+        let mut start = 0;
+        for tag in self.tags {
+            let end = (start + SEGMENT_SIZE).min(body.len());
+            chunks.push(body.slice(start..end));
+            chunks.push(Bytes::copy_from_slice(&tag));
+            start = end;
+        }
+        chunks
+    }
+
+    /// The blob as one contiguous buffer.
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.len());
+        out.extend_from_slice(&self.header);
+        let mut segments = self.body.chunks(SEGMENT_SIZE);
+        for tag in &self.tags {
+            out.extend_from_slice(segments.next().unwrap_or_default());
+            out.extend_from_slice(tag);
+        }
+        out
+    }
+
+    /// Gives back the body buffer (now ciphertext), for reuse.
+    pub fn into_body(self) -> Vec<u8> {
+        self.body
+    }
+}
+
+/// Seals `plaintext` like [`seal`], encrypting it in its own buffer.
+pub fn seal_in_place(
+    kek: &WrappingKey,
+    context: &[u8],
+    mut plaintext: Vec<u8>,
+) -> Result<Sealed, CryptoError> {
+    let data_key = Key256::generate()?;
+    let wrapped = kek.wrap_key(&data_key, context)?;
     let prefix: [u8; PREFIX_LEN] = random()?;
     let mut header = Vec::with_capacity(64 + wrapped.len());
     header.extend_from_slice(MAGIC);
@@ -111,28 +175,26 @@ pub fn seal(kek: &WrappingKey, context: &[u8], plaintext: &[u8]) -> Result<Vec<u
     header.extend_from_slice(&wrapped);
     header.extend_from_slice(&prefix);
 
-    let key = aead(data_key.as_slice())?;
+    let key = aead(data_key.bytes())?;
     let aad = [context, &header].concat();
-    let chunks: Vec<&[u8]> =
-        if plaintext.is_empty() { vec![&[][..]] } else { plaintext.chunks(SEGMENT_SIZE).collect() };
-    let last_index = chunks.len() - 1;
-    // One allocation; each segment is encrypted in place where it stays.
-    let mut out = Vec::with_capacity(header.len() + plaintext.len() + chunks.len() * TAG_LEN);
-    out.extend_from_slice(&header);
-    for (i, chunk) in chunks.into_iter().enumerate() {
-        let start = out.len();
-        out.extend_from_slice(chunk);
-        let segment = out.get_mut(start..).ok_or(CryptoError)?;
+    // An empty document is one empty final segment.
+    let count = plaintext.len().div_ceil(SEGMENT_SIZE).max(1);
+    let mut tags = Vec::with_capacity(count);
+    let mut segments = plaintext.chunks_mut(SEGMENT_SIZE);
+    for i in 0..count {
+        let segment = segments.next().unwrap_or_default();
         let tag = key
             .seal_in_place_separate_tag(
-                nonce(&prefix, i, i == last_index)?,
+                nonce(&prefix, i, i + 1 == count)?,
                 Aad::from(&aad),
                 segment,
             )
             .map_err(|_| CryptoError)?;
-        out.extend_from_slice(tag.as_ref());
+        let mut bytes = [0u8; TAG_LEN];
+        bytes.copy_from_slice(tag.as_ref());
+        tags.push(bytes);
     }
-    Ok(out)
+    Ok(Sealed { header, body: plaintext, tags })
 }
 
 fn nonce(prefix: &[u8; PREFIX_LEN], index: usize, last: bool) -> Result<Nonce, CryptoError> {
@@ -390,5 +452,18 @@ mod tests {
         let empty = seal(&kek(), CONTEXT, b"").unwrap();
         assert_eq!(open(&key, CONTEXT, &empty).unwrap(), b"");
         assert!(Opener::new(&key, CONTEXT).finish().is_err(), "nothing pushed");
+    }
+
+    #[test]
+    fn chunks_and_the_contiguous_blob_agree() {
+        for len in [0, 10, SEGMENT_SIZE, 2 * SEGMENT_SIZE + 5] {
+            let plain: Vec<u8> = (0..len).map(|i| (i % 7) as u8).collect();
+            let sealed = seal_in_place(&kek(), CONTEXT, plain.clone()).unwrap();
+            let whole = sealed.to_vec();
+            assert_eq!(whole.len(), sealed.len());
+            let joined: Vec<u8> = sealed.into_chunks().concat();
+            assert_eq!(joined, whole);
+            assert_eq!(open(&kek(), CONTEXT, &joined).unwrap(), plain, "len {len}");
+        }
     }
 }

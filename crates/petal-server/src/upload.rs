@@ -211,7 +211,7 @@ async fn store(
     let size = bytes.len() as i64;
     let sealed = tokio::task::spawn_blocking(move || {
         let kind = validate(&bytes, &checks)?;
-        Ok::<_, Rejection>((kind, key.seal_document(id, &bytes)))
+        Ok::<_, Rejection>((kind, key.seal_document(id, bytes)))
     })
     .await
     .map_err(|e| ApiError::internal(&e))?;
@@ -220,7 +220,11 @@ async fn store(
         Err(rejection) => return Ok(Err(rejection)),
     };
     let object_name = format!("documents/{}", uuid::Uuid::new_v4().simple());
-    state.objects.put(&object_name, blob).await.map_err(|e| ApiError::internal(&e))?;
+    state
+        .objects
+        .put(&object_name, blob.into_chunks())
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
     Ok(Ok(Document {
         id,
         job_id: to.job,

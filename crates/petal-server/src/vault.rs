@@ -216,17 +216,14 @@ impl JobKey {
         self.key.wrapping_key(&format!("job:{}", self.job))
     }
 
-    /// Encrypts a document's bytes for storage.
+    /// Encrypts a document's bytes for storage, in their own buffer.
     pub fn seal_document(
         &self,
         document: DocumentId,
-        plaintext: &[u8],
-    ) -> Result<Vec<u8>, petal_crypto::CryptoError> {
-        envelope::seal(
-            &self.document_kek()?,
-            &document_context(self.org, self.job, document),
-            plaintext,
-        )
+        plaintext: Vec<u8>,
+    ) -> Result<envelope::Sealed, petal_crypto::CryptoError> {
+        let context = document_context(self.org, self.job, document);
+        envelope::seal_in_place(&self.document_kek()?, &context, plaintext)
     }
 
     /// A streaming decryptor for a stored document; it owns what it needs, so it can outlive

@@ -85,9 +85,10 @@ impl ObjectStorage {
         }
     }
 
-    /// Stores `bytes` as object `name`, replacing any object of that name.
-    pub async fn put(&self, name: &str, bytes: Vec<u8>) -> Result<(), StorageError> {
-        self.store.put(&ObjectPath::from(name), PutPayload::from(bytes)).await?;
+    /// Stores the concatenation of `chunks` as object `name`, replacing any object of that
+    /// name (chunks are written as they are, without joining them first).
+    pub async fn put(&self, name: &str, chunks: Vec<Bytes>) -> Result<(), StorageError> {
+        self.store.put(&ObjectPath::from(name), chunks.into_iter().collect()).await?;
         Ok(())
     }
 
@@ -153,7 +154,8 @@ mod tests {
         let folder = dir.path().join("objects");
         let url = Url::from_directory_path(&folder).unwrap();
         let storage = ObjectStorage::open(url.as_str(), &[]).unwrap();
-        storage.put("documents/x", b"sealed".to_vec()).await.unwrap();
+        let chunks = vec![Bytes::from_static(b"sea"), Bytes::from_static(b"led")];
+        storage.put("documents/x", chunks).await.unwrap();
         assert!(storage.exists("documents/x").await.unwrap());
         assert_eq!(&storage.get("documents/x").await.unwrap()[..], b"sealed");
         storage.delete("documents/x").await.unwrap();

@@ -16,8 +16,8 @@ pub struct S3Server {
 impl S3Server {
     /// Starts the server and creates a bucket; `None` (with a note) if moto is not installed.
     pub async fn start() -> Option<S3Server> {
-        let installed = Command::new("moto_server")
-            .arg("--help")
+        let installed = Command::new("python3")
+            .args(["-c", "import moto.server"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
@@ -25,14 +25,14 @@ impl S3Server {
         if !installed {
             assert!(
                 std::env::var("PETAL_TEST_REQUIRE_S3").is_err(),
-                "PETAL_TEST_REQUIRE_S3 is set but moto_server is not installed"
+                "PETAL_TEST_REQUIRE_S3 is set but moto's server is not installed"
             );
-            eprintln!("SKIPPED: moto_server is not installed (pip install 'moto[server]')");
+            eprintln!("SKIPPED: moto's server is not installed (pip install 'moto[server]')");
             return None;
         }
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new("moto_server")
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        let child = Command::new("python3")
+            .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -55,7 +55,7 @@ impl S3Server {
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        panic!("moto_server did not start");
+        panic!("moto's server did not start");
     }
 
     /// The settings that point Petal at this server, under `prefix` in the bucket.
