@@ -6,7 +6,7 @@ use crate::{logging, org_setup, server};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use petal_domain::audit::AuditContext;
-use petal_domain::{Email, OrgId, OrgName, SystemClock};
+use petal_domain::{Clock, Email, OrgId, OrgName, SystemClock};
 use petal_storage::{OrgScope, audit, orgs};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -135,7 +135,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Keys { command: KeysCommand::Rotate } => {
             let db = open_database(&config, Opening::Existing).await?;
             let (master_key_id, retired, rewrapped) =
-                crate::vault::rotate_master_key(&db, &config.master_key_file).await?;
+                crate::vault::rotate_master_key(&db, &config.master_key_file, SystemClock.now())
+                    .await?;
             db.close().await;
             let report = serde_json::json!({
                 "master_key_id": master_key_id,

@@ -7,16 +7,17 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use petal_crypto::envelope::{self, Opener, WrappingKey};
 use petal_crypto::{Key256, MasterKeyring};
+use petal_domain::audit::{AuditAction, AuditContext, AuditEvent, Detail, Target};
 use petal_domain::{DocumentId, Email, JobId, OrgId};
 use petal_storage::keys::{self, WrappedKey};
-use petal_storage::{Database, ScopedTx, StorageError};
+use petal_storage::{Database, OrgScope, ScopedTx, StorageError, audit};
 use std::path::Path;
 use std::sync::Arc;
 
 /// The name of the installation key in `installation_keys`.
 const INSTALLATION_KEY: &str = "installation";
 
-/// The master keys and the unwrapped installation key.
+/// The master keys, and the way down the hierarchy from them.
 #[derive(Debug, Clone)]
 pub struct Vault {
     ring: Arc<MasterKeyring>,
@@ -162,24 +163,50 @@ impl Vault {
     /// Re-wraps every stored key that a previous master key wraps under the current one, and
     /// returns how many were re-wrapped. Blobs are not touched: they hang below the
     /// organisation keys, which keep their value.
-    pub async fn rewrap_all(&self, db: &Database) -> anyhow::Result<usize> {
+    /// Each organisation's re-wrap is recorded in its audit trail (actor `cli`), in the
+    /// same transaction.
+    pub async fn rewrap_all(&self, db: &Database, now: DateTime<Utc>) -> anyhow::Result<usize> {
         let current = self.ring.current().key_id();
-        let mut tx = db.begin().await?;
-        let stale = keys::wrapped_under_other_keys(&mut tx, &current).await?;
+        let stale = keys::wrapped_under_other_keys(&mut db.begin().await?, &current).await?;
         let mut count = 0;
         for (owner, stored) in &stale {
-            let context = match owner {
-                keys::KeyOwner::Installation(_) => installation_context().to_vec(),
-                keys::KeyOwner::Org(org) => org_key_context(*org),
+            let rewrapped = match owner {
+                keys::KeyOwner::Installation(name) => {
+                    let next = self.rewrapped(stored, installation_context())?;
+                    let mut tx = db.begin().await?;
+                    let done = keys::rewrap_installation_key(&mut tx, name, stored, &next).await?;
+                    tx.commit().await?;
+                    done
+                }
+                keys::KeyOwner::Org(org) => {
+                    let next = self.rewrapped(stored, &org_key_context(*org))?;
+                    // The operator's own command on the server.
+                    #[allow(clippy::disallowed_methods)]
+                    let scope = OrgScope::for_operator(db, *org)
+                        .await?
+                        .with_context(|| format!("organisation {org} vanished"))?;
+                    let mut tx = db.begin_scoped(&scope).await?;
+                    let done = keys::rewrap_org_key(&mut tx, stored, &next).await?;
+                    let event = AuditEvent::success(
+                        AuditAction::MasterKeyRotated,
+                        Some(Target { kind: "organisation", id: org.to_string() }),
+                    )
+                    .detail("from_master_key", Detail::Label(stored.master_key_id.clone()))
+                    .detail("to_master_key", Detail::Label(next.master_key_id.clone()));
+                    audit::append(&mut tx, now, &AuditContext::cli(), &event).await?;
+                    tx.commit().await?;
+                    done
+                }
             };
-            let key = self.unwrap_under_master(stored, &context)?;
-            let next = self.wrap_under_master(&key, &context)?;
-            if keys::rewrap(&mut tx, owner, stored, &next).await? {
-                count += 1;
-            }
+            count += usize::from(rewrapped);
         }
-        tx.commit().await?;
         Ok(count)
+    }
+
+    /// `stored` unwrapped by whichever master key wrapped it and wrapped again by the current.
+    fn rewrapped(&self, stored: &WrappedKey, context: &[u8]) -> Result<WrappedKey, VaultError> {
+        let key = self.unwrap_under_master(stored, context)?;
+        self.wrap_under_master(&key, context)
     }
 }
 
@@ -189,6 +216,7 @@ impl Vault {
 pub async fn rotate_master_key(
     db: &Database,
     key_file: &Path,
+    now: DateTime<Utc>,
 ) -> anyhow::Result<(String, Vec<String>, usize)> {
     let (ring, _) = MasterKeyring::load_or_create(key_file, false)?;
     let ring = ring.rotate(key_file).context("cannot write the new master key")?;
@@ -196,7 +224,7 @@ pub async fn rotate_master_key(
     let vault = Vault::new(ring);
     // If this fails, the key file still holds the previous keys: everything stays readable
     // and running the rotation again finishes the job.
-    let rewrapped = vault.rewrap_all(db).await?;
+    let rewrapped = vault.rewrap_all(db, now).await?;
     let ring = Arc::try_unwrap(vault.ring)
         .map_err(|_| anyhow::anyhow!("master keyring still shared"))?
         .retire_previous(key_file)
@@ -257,5 +285,73 @@ impl JobKey {
         sealed: &[u8],
     ) -> Result<zeroize::Zeroizing<Vec<u8>>, petal_crypto::CryptoError> {
         self.key.derive(b"petal/fields/v1").sealer()?.open(sealed, &field_context(field, document))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use petal_domain::OrgName;
+    use petal_storage::orgs;
+
+    async fn fixture() -> (tempfile::TempDir, Database, Vault) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("petal.db").display());
+        let db = Database::connect(&url).await.unwrap();
+        db.migrate().await.unwrap();
+        let (ring, _) =
+            MasterKeyring::load_or_create(&dir.path().join("master.key"), true).unwrap();
+        (dir, db, Vault::new(ring))
+    }
+
+    #[tokio::test]
+    async fn the_email_index_is_stable_within_an_organisation_and_differs_across() {
+        let (_dir, db, vault) = fixture().await;
+        let now = Utc::now();
+        let email = Email::parse("Jane.Marlowe@Example.test").unwrap();
+        let mut first = orgs::create(db.begin().await.unwrap(), &OrgName::parse("A").unwrap(), now)
+            .await
+            .unwrap();
+        let a = vault.email_index(&mut first, &email, now).await.unwrap();
+        let again = Email::parse("jane.marlowe@example.test").unwrap();
+        assert_eq!(a, vault.email_index(&mut first, &again, now).await.unwrap());
+        let other = Email::parse("john@example.test").unwrap();
+        assert_ne!(a, vault.email_index(&mut first, &other, now).await.unwrap());
+        first.commit().await.unwrap();
+        let mut second =
+            orgs::create(db.begin().await.unwrap(), &OrgName::parse("B").unwrap(), now)
+                .await
+                .unwrap();
+        assert_ne!(a, vault.email_index(&mut second, &email, now).await.unwrap());
+        second.commit().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_job_key_opens_only_its_own_fields_and_documents() {
+        let (_dir, db, vault) = fixture().await;
+        let now = Utc::now();
+        let mut tx = orgs::create(db.begin().await.unwrap(), &OrgName::parse("A").unwrap(), now)
+            .await
+            .unwrap();
+        let job = JobId::new();
+        let (key, wrapped) = vault.new_job_key(&mut tx, job, now).await.unwrap();
+        let reopened = vault.job_key(&mut tx, job, &wrapped, now).await.unwrap();
+        assert!(vault.job_key(&mut tx, JobId::new(), &wrapped, now).await.is_err(), "moved job");
+        let doc = DocumentId::new();
+        let sealed = key.seal_field("name", doc, b"Jane Marlowe").unwrap();
+        assert_eq!(&reopened.open_field("name", doc, &sealed).unwrap()[..], b"Jane Marlowe");
+        assert!(reopened.open_field("email", doc, &sealed).is_err(), "another field");
+        assert!(
+            reopened.open_field("name", DocumentId::new(), &sealed).is_err(),
+            "another document"
+        );
+        let blob = key.seal_document(doc, b"%PDF-1.7 cv".to_vec()).unwrap().to_vec();
+        let mut opener = reopened.document_opener(doc).unwrap();
+        let mut plain = opener.push(&blob).unwrap();
+        plain.extend(opener.finish().unwrap());
+        assert_eq!(plain, b"%PDF-1.7 cv");
+        let mut elsewhere = reopened.document_opener(DocumentId::new()).unwrap();
+        assert!(elsewhere.push(&blob).is_err() || elsewhere.finish().is_err());
+        tx.commit().await.unwrap();
     }
 }

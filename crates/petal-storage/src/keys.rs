@@ -130,35 +130,44 @@ pub async fn wrapped_under_other_keys(
     Ok(installation.chain(orgs).collect())
 }
 
-/// Replaces one stored key with its re-wrapped form, if it is still wrapped as `previous`
-/// says (so two rotations cannot interleave). Returns whether it was replaced.
-pub async fn rewrap(
+/// Replaces an installation key with its re-wrapped form, if it is still wrapped as
+/// `previous` says (so two rotations cannot interleave). Returns whether it was replaced.
+pub async fn rewrap_installation_key(
     tx: &mut Tx,
-    owner: &KeyOwner,
+    name: &str,
     previous: &WrappedKey,
     next: &WrappedKey,
 ) -> Result<bool, StorageError> {
-    let changed = match owner {
-        KeyOwner::Installation(name) => execute!(
-            &mut *tx,
-            "UPDATE installation_keys SET master_key_id = $1, wrapped = $2 \
+    let changed = execute!(
+        &mut *tx,
+        "UPDATE installation_keys SET master_key_id = $1, wrapped = $2 \
              WHERE name = $3 AND master_key_id = $4 AND wrapped = $5",
-            &next.master_key_id,
-            next.wrapped.as_slice(),
-            name,
-            &previous.master_key_id,
-            previous.wrapped.as_slice(),
-        )?,
-        KeyOwner::Org(org) => execute!(
-            &mut *tx,
-            "UPDATE org_keys SET master_key_id = $1, wrapped = $2 \
-             WHERE org_id = $3 AND master_key_id = $4 AND wrapped = $5",
-            &next.master_key_id,
-            next.wrapped.as_slice(),
-            org.as_uuid(),
-            &previous.master_key_id,
-            previous.wrapped.as_slice(),
-        )?,
-    };
+        &next.master_key_id,
+        next.wrapped.as_slice(),
+        name,
+        &previous.master_key_id,
+        previous.wrapped.as_slice(),
+    )?;
+    Ok(changed == 1)
+}
+
+/// Replaces the transaction's organisation key with its re-wrapped form, under the same
+/// condition as [`rewrap_installation_key`].
+pub async fn rewrap_org_key(
+    tx: &mut ScopedTx,
+    previous: &WrappedKey,
+    next: &WrappedKey,
+) -> Result<bool, StorageError> {
+    let org = tx.scope().org_id().as_uuid();
+    let changed = execute!(
+        &mut tx.tx,
+        "UPDATE org_keys SET master_key_id = $1, wrapped = $2 \
+         WHERE org_id = $3 AND master_key_id = $4 AND wrapped = $5",
+        &next.master_key_id,
+        next.wrapped.as_slice(),
+        org,
+        &previous.master_key_id,
+        previous.wrapped.as_slice(),
+    )?;
     Ok(changed == 1)
 }

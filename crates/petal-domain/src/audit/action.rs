@@ -88,6 +88,8 @@ actions! {
     DecisionRecorded => "decision.recorded",
     /// A document was deleted.
     DocumentDeleted => "document.deleted",
+    /// The master key was rotated and the organisation's key re-wrapped under the new one.
+    MasterKeyRotated => "keys.master_rotated",
     /// A job was deleted.
     JobDeleted => "job.deleted",
     /// A job was purged by the retention policy.

@@ -442,6 +442,11 @@ async fn rotating_the_master_key_keeps_everything_readable(backend: Backend) {
         ))
         .await;
     assert_eq!(stored, 1);
+    let recorded = app
+        .db
+        .count("SELECT COUNT(*) FROM audit_events WHERE action = 'keys.master_rotated' AND actor_kind = 'cli'")
+        .await;
+    assert_eq!(recorded, 1, "the re-wrap of the organisation key is in its audit trail");
 
     // Sessions, second factors and documents all still open.
     let url = app.link_url(&reviewer, &id).await;
