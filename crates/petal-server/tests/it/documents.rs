@@ -500,3 +500,118 @@ async fn documents_round_trip_through_an_s3_server(backend: Backend) {
     app.stop().await.unwrap();
 }
 on_both_backends!(documents_round_trip_through_an_s3_server);
+
+async fn job_and_document_routes_check_session_role_and_organisation(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, reviewer, viewer, job) = team(&app).await;
+    let body = app.upload_ok(&reviewer, &job, &[("cv.txt", b"Jane\n".to_vec())]).await;
+    let doc = body["documents"][0]["id"].as_str().unwrap().to_owned();
+    let outsider = app.admin_of_new_org("Elsewhere").await;
+    app.create_job(&outsider, "Their own job").await;
+
+    // (method, path, viewer's status): reads are open to Viewers, changes are not.
+    let routes = [
+        (Method::GET, format!("/api/v1/jobs/{job}"), 200),
+        (Method::GET, format!("/api/v1/jobs/{job}/documents"), 200),
+        (Method::GET, format!("/api/v1/documents/{doc}"), 200),
+        (Method::POST, format!("/api/v1/jobs/{job}/documents"), 403),
+        (Method::POST, format!("/api/v1/documents/{doc}/url"), 403),
+        (Method::DELETE, format!("/api/v1/documents/{doc}"), 403),
+        (Method::DELETE, format!("/api/v1/jobs/{job}"), 403),
+    ];
+    for (method, path, viewer_status) in &routes {
+        let request = |user: Option<&SignedIn>| {
+            let mut request = app.client.request(method.clone(), app.url(path));
+            if let Some(user) = user {
+                request = request.bearer_auth(&user.token);
+            }
+            if path.ends_with("/documents") && *method == Method::POST {
+                let part = reqwest::multipart::Part::bytes(b"Jane\n".to_vec()).file_name("cv.txt");
+                request = request.multipart(reqwest::multipart::Form::new().part("file", part));
+            }
+            request.send()
+        };
+        assert_eq!(request(None).await.unwrap().status(), 401, "{method} {path} without a session");
+        assert_eq!(
+            request(Some(&outsider)).await.unwrap().status(),
+            404,
+            "{method} {path} from another organisation"
+        );
+        assert_eq!(
+            request(Some(&viewer)).await.unwrap().status(),
+            *viewer_status,
+            "{method} {path} as a Viewer"
+        );
+    }
+    let viewer_create = app
+        .as_user(&viewer, Method::POST, "/api/v1/jobs")
+        .json(&serde_json::json!({"title": "x", "criteria": [{"text": "y", "kind": "must", "weight": 1}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(viewer_create.status(), 403);
+    // Lists never show another organisation's rows.
+    let listed: Value = app
+        .as_user(&reviewer, Method::GET, "/api/v1/jobs")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let titles: Vec<&str> =
+        listed.as_array().unwrap().iter().map(|j| j["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["Trainee solicitor 2027"]);
+    // Nothing above changed the organisation's data.
+    assert_eq!(app.db.count("SELECT COUNT(*) FROM documents").await, 1);
+    app.stop().await.unwrap();
+}
+on_both_backends!(job_and_document_routes_check_session_role_and_organisation);
+
+async fn job_input_is_validated_with_clear_errors(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin_of_new_org("Vault").await;
+    let cases = [
+        (
+            serde_json::json!({"title": " ", "criteria": [{"text": "y", "kind": "must", "weight": 1}]}),
+            "invalid_title",
+        ),
+        (serde_json::json!({"title": "x", "criteria": []}), "invalid_criteria"),
+        (
+            serde_json::json!({"title": "x", "criteria": [{"text": "y", "kind": "maybe", "weight": 1}]}),
+            "invalid_criteria",
+        ),
+        (
+            serde_json::json!({"title": "x", "criteria": [{"text": "y", "kind": "must", "weight": 6}]}),
+            "invalid_criteria",
+        ),
+        (
+            serde_json::json!({"title": "x", "criteria": [{"text": "", "kind": "nice", "weight": 2}]}),
+            "invalid_criteria",
+        ),
+    ];
+    for (body, code) in cases {
+        let response =
+            app.as_user(&admin, Method::POST, "/api/v1/jobs").json(&body).send().await.unwrap();
+        assert_eq!(response.status(), 422, "{body}");
+        let error: Value = response.json().await.unwrap();
+        assert_eq!(error["error"]["code"], code, "{body}");
+    }
+    let unknown = serde_json::json!({"title": "x", "criteria": [], "owner": "someone"});
+    let response =
+        app.as_user(&admin, Method::POST, "/api/v1/jobs").json(&unknown).send().await.unwrap();
+    assert!(response.status().is_client_error());
+    assert_eq!(app.db.count("SELECT COUNT(*) FROM jobs").await, 0, "nothing half-stored");
+    // A request without files, or with a field of another name, stores nothing either.
+    let job = app.create_job(&admin, "Paralegal").await;
+    let empty = app
+        .as_user(&admin, Method::POST, &format!("/api/v1/jobs/{job}/documents"))
+        .multipart(reqwest::multipart::Form::new().text("note", "hello"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(empty.status(), 400);
+    assert_eq!(app.db.count("SELECT COUNT(*) FROM documents").await, 0);
+    app.stop().await.unwrap();
+}
+on_both_backends!(job_input_is_validated_with_clear_errors);
