@@ -51,7 +51,7 @@ impl Resources {
         let objects = ObjectStorage::open(&config.storage_url, &options)?;
         objects.write_marker().await.context("the object store does not accept writes")?;
         let db = open_database(config, Opening::CreateAndMigrate).await?;
-        let vault = crate::vault::Vault::new(ring);
+        let vault = crate::vault::Vault::new(ring, Some(config.master_key_file.clone()));
         let installation_key = vault
             .installation_key(&db, clock.now())
             .await

@@ -65,10 +65,14 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum KeysCommand {
-    /// Generate a new master key and re-wrap every organisation key (and the installation
-    /// key) under it, without rewriting any document; prints {master_key_id, retired,
-    /// rewrapped} as JSON. Restart serving processes afterwards so they load the new key.
+    /// Step one of a master key rotation: generate a new current key into the key file
+    /// (keeping the previous one) and re-wrap every organisation key and the installation key
+    /// under it, without rewriting any document. Prints a JSON report. Then restart the
+    /// servers (or let them re-read the key file), and run `keys retire`.
     Rotate,
+    /// Step two: re-wrap anything still under a previous master key, check nothing is left,
+    /// and drop the previous keys from the key file. Prints a JSON report.
+    Retire,
 }
 
 #[derive(Debug, Subcommand)]
@@ -132,18 +136,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit { command: AuditCommand::Verify { org } } => {
             verify_audit(&config, org).await
         }
-        Command::Keys { command: KeysCommand::Rotate } => {
+        Command::Keys { command } => {
             let db = open_database(&config, Opening::Existing).await?;
-            let (master_key_id, retired, rewrapped) =
-                crate::vault::rotate_master_key(&db, &config.master_key_file, SystemClock.now())
-                    .await?;
+            let (file, now) = (&config.master_key_file, SystemClock.now());
+            let report = match command {
+                KeysCommand::Rotate => crate::vault::rotate_master_key(&db, file, now).await,
+                KeysCommand::Retire => {
+                    crate::vault::retire_previous_master_keys(&db, file, now).await
+                }
+            };
             db.close().await;
-            let report = serde_json::json!({
-                "master_key_id": master_key_id,
-                "retired": retired,
-                "rewrapped": rewrapped,
-            });
-            println!("{}", serde_json::to_string_pretty(&report)?);
+            println!("{}", serde_json::to_string_pretty(&report?)?);
             Ok(ExitCode::SUCCESS)
         }
     }

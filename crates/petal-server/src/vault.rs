@@ -11,8 +11,8 @@ use petal_domain::audit::{AuditAction, AuditContext, AuditEvent, Detail, Target}
 use petal_domain::{DocumentId, Email, JobId, OrgId};
 use petal_storage::keys::{self, WrappedKey};
 use petal_storage::{Database, OrgScope, ScopedTx, StorageError, audit};
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 
 /// The name of the installation key in `installation_keys`.
 const INSTALLATION_KEY: &str = "installation";
@@ -20,7 +20,10 @@ const INSTALLATION_KEY: &str = "installation";
 /// The master keys, and the way down the hierarchy from them.
 #[derive(Debug, Clone)]
 pub struct Vault {
-    ring: Arc<MasterKeyring>,
+    ring: Arc<RwLock<Arc<MasterKeyring>>>,
+    /// Where the ring was read from, to re-read when a stored key names a master key this
+    /// process has not loaded (another process rotated it).
+    key_file: Option<PathBuf>,
 }
 
 /// The associated data each wrap and seal binds.
@@ -60,9 +63,38 @@ pub enum VaultError {
 }
 
 impl Vault {
-    /// A vault over the master keys from the key file.
-    pub fn new(ring: MasterKeyring) -> Self {
-        Self { ring: Arc::new(ring) }
+    /// A vault over `ring`, read from `key_file` (re-read when a stored key names a master key
+    /// the ring lacks: after `petal keys rotate`, running servers pick the new key up).
+    pub fn new(ring: MasterKeyring, key_file: Option<PathBuf>) -> Self {
+        Self { ring: Arc::new(RwLock::new(Arc::new(ring))), key_file }
+    }
+
+    fn ring(&self) -> Arc<MasterKeyring> {
+        match self.ring.read() {
+            Ok(ring) => Arc::clone(&ring),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// Re-reads the key file; true if it now holds `key_id`.
+    fn reload_for(&self, key_id: &str) -> bool {
+        let Some(path) = &self.key_file else { return false };
+        match MasterKeyring::load_or_create(path, false) {
+            Ok((ring, _)) if ring.find(key_id).is_some() => {
+                tracing::info!(key_id = %ring.current().key_id(), "master key file re-read");
+                let fresh = Arc::new(ring);
+                match self.ring.write() {
+                    Ok(mut slot) => *slot = fresh,
+                    Err(poisoned) => *poisoned.into_inner() = fresh,
+                }
+                true
+            }
+            Ok(_) => false,
+            Err(error) => {
+                tracing::error!(%error, "cannot re-read the master key file");
+                false
+            }
+        }
     }
 
     fn unwrap_under_master(
@@ -70,15 +102,18 @@ impl Vault {
         stored: &WrappedKey,
         context: &[u8],
     ) -> Result<Key256, VaultError> {
-        let master = self
-            .ring
-            .find(&stored.master_key_id)
-            .ok_or_else(|| VaultError::UnknownMasterKey(stored.master_key_id.clone()))?;
+        let id = &stored.master_key_id;
+        let mut ring = self.ring();
+        if ring.find(id).is_none() && self.reload_for(id) {
+            ring = self.ring();
+        }
+        let master = ring.find(id).ok_or_else(|| VaultError::UnknownMasterKey(id.clone()))?;
         Ok(master.wrapping_key()?.unwrap_key(&stored.wrapped, context)?)
     }
 
     fn wrap_under_master(&self, key: &Key256, context: &[u8]) -> Result<WrappedKey, VaultError> {
-        let master = self.ring.current();
+        let ring = self.ring();
+        let master = ring.current();
         Ok(WrappedKey {
             master_key_id: master.key_id(),
             wrapped: master.wrapping_key()?.wrap_key(key, context)?,
@@ -166,7 +201,7 @@ impl Vault {
     /// Each organisation's re-wrap is recorded in its audit trail (actor `cli`), in the
     /// same transaction.
     pub async fn rewrap_all(&self, db: &Database, now: DateTime<Utc>) -> anyhow::Result<usize> {
-        let current = self.ring.current().key_id();
+        let current = self.ring().current().key_id();
         let stale = keys::wrapped_under_other_keys(&mut db.begin().await?, &current).await?;
         let mut count = 0;
         for (owner, stored) in &stale {
@@ -210,26 +245,72 @@ impl Vault {
     }
 }
 
-/// Rotates the master key: generates a new current key into the key file (keeping the old
-/// ones), re-wraps every stored key under it, then drops the old keys from the file. Prints
-/// nothing; returns (new key id, retired key ids, keys re-wrapped).
+/// What a key command did.
+#[derive(Debug, serde::Serialize)]
+pub struct KeyReport {
+    /// The current master key's id.
+    pub master_key_id: String,
+    /// Previous master keys still in the key file.
+    pub previous: Vec<String>,
+    /// Previous master keys dropped from the key file.
+    pub retired: Vec<String>,
+    /// Stored keys re-wrapped under the current master key.
+    pub rewrapped: usize,
+}
+
+/// Step one of a rotation: generates a new current master key into the key file (keeping the
+/// previous ones, so servers still running on them keep working) and re-wraps every stored
+/// key under it. Interrupted, it can simply be run again.
 pub async fn rotate_master_key(
     db: &Database,
     key_file: &Path,
     now: DateTime<Utc>,
-) -> anyhow::Result<(String, Vec<String>, usize)> {
+) -> anyhow::Result<KeyReport> {
     let (ring, _) = MasterKeyring::load_or_create(key_file, false)?;
     let ring = ring.rotate(key_file).context("cannot write the new master key")?;
-    let retired = ring.previous_ids();
-    let vault = Vault::new(ring);
-    // If this fails, the key file still holds the previous keys: everything stays readable
-    // and running the rotation again finishes the job.
+    let vault = Vault::new(ring, None);
     let rewrapped = vault.rewrap_all(db, now).await?;
-    let ring = Arc::try_unwrap(vault.ring)
+    let ring = vault.ring();
+    Ok(KeyReport {
+        master_key_id: ring.current().key_id(),
+        previous: ring.previous_ids(),
+        retired: Vec::new(),
+        rewrapped,
+    })
+}
+
+/// Step two, once every server runs on the new key (restarted, or re-read the file): re-wraps
+/// anything still under a previous key (wrapped by a server before it switched), checks that
+/// nothing is left, and only then drops the previous keys from the file.
+pub async fn retire_previous_master_keys(
+    db: &Database,
+    key_file: &Path,
+    now: DateTime<Utc>,
+) -> anyhow::Result<KeyReport> {
+    let (ring, _) = MasterKeyring::load_or_create(key_file, false)?;
+    let vault = Vault::new(ring, None);
+    let rewrapped = vault.rewrap_all(db, now).await?;
+    let ring = vault.ring();
+    let current = ring.current().key_id();
+    let left = keys::wrapped_under_other_keys(&mut db.begin().await?, &current).await?;
+    if !left.is_empty() {
+        anyhow::bail!(
+            "{} stored keys are still wrapped under a previous master key; nothing was retired",
+            left.len()
+        );
+    }
+    let retired = ring.previous_ids();
+    drop(vault);
+    let ring = Arc::try_unwrap(ring)
         .map_err(|_| anyhow::anyhow!("master keyring still shared"))?
         .retire_previous(key_file)
         .context("cannot drop the previous master keys from the key file")?;
-    Ok((ring.current().key_id(), retired, rewrapped))
+    Ok(KeyReport {
+        master_key_id: ring.current().key_id(),
+        previous: Vec::new(),
+        retired,
+        rewrapped,
+    })
 }
 
 /// A job's key, bound to its organisation and job.
@@ -301,7 +382,7 @@ mod tests {
         db.migrate().await.unwrap();
         let (ring, _) =
             MasterKeyring::load_or_create(&dir.path().join("master.key"), true).unwrap();
-        (dir, db, Vault::new(ring))
+        (dir, db, Vault::new(ring, None))
     }
 
     #[tokio::test]

@@ -413,6 +413,14 @@ async fn the_data_directory_holds_no_candidate_plaintext_and_no_trace_of_a_delet
     app.stop().await.unwrap();
 }
 
+/// Fetches a document through a fresh signed link, failing unless it is served.
+async fn download(app: &TestApp, user: &SignedIn, id: &str) -> Vec<u8> {
+    let url = app.link_url(user, id).await;
+    let fetched = app.client.get(url).bearer_auth(&user.token).send().await.unwrap();
+    assert_eq!(fetched.status(), 200);
+    fetched.bytes().await.unwrap().to_vec()
+}
+
 async fn rotating_the_master_key_keeps_everything_readable(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (_, reviewer, _, job) = team(&app).await;
@@ -421,38 +429,36 @@ async fn rotating_the_master_key_keeps_everything_readable(backend: Backend) {
     let id = body["documents"][0]["id"].as_str().unwrap().to_owned();
     let key_file = app.db.data_dir.path().join("master.key");
     let before = std::fs::read_to_string(&key_file).unwrap();
+    // Step one while the server runs: a new current key, everything re-wrapped under it, the
+    // previous key kept. No blob is touched.
+    let report = crate::support::json_stdout(&crate::support::petal(&app.db, &["keys", "rotate"]));
+    assert_eq!(report["rewrapped"], 2, "the installation key and one organisation key: {report}");
+    assert_eq!(report["previous"].as_array().unwrap().len(), 1);
+    let during = std::fs::read_to_string(&key_file).unwrap();
+    assert_eq!(during.lines().count(), 2);
+    assert_eq!(during.lines().nth(1), before.lines().next(), "the previous key is kept");
+    let new_id = report["master_key_id"].as_str().unwrap().to_owned();
+    let under_new = format!("SELECT COUNT(*) FROM org_keys WHERE master_key_id = '{new_id}'");
+    assert_eq!(app.db.count(&under_new).await, 1);
+    // The running server meets a key under the new master key and re-reads the key file.
+    assert_eq!(download(&app, &reviewer, &id).await, files[0].1);
 
-    let mut report = Value::Null;
-    let app = app
-        .restart_with(|db| {
-            report = crate::support::json_stdout(&crate::support::petal(db, &["keys", "rotate"]))
-        })
-        .await;
-    // The installation key and the one organisation key were re-wrapped; no blob was touched.
-    assert_eq!(report["rewrapped"], 2, "{report}");
+    // Step two: the previous key leaves the file once nothing needs it.
+    let report = crate::support::json_stdout(&crate::support::petal(&app.db, &["keys", "retire"]));
+    assert_eq!(report["retired"].as_array().unwrap().len(), 1, "{report}");
     let after = std::fs::read_to_string(&key_file).unwrap();
-    assert_ne!(after, before);
-    assert_eq!(after.lines().count(), 1, "the previous key is retired once nothing needs it");
-    assert_eq!(report["retired"].as_array().unwrap().len(), 1);
-    let stored: i64 = app
-        .db
-        .count(&format!(
-            "SELECT COUNT(*) FROM org_keys WHERE master_key_id = '{}'",
-            report["master_key_id"].as_str().unwrap()
-        ))
-        .await;
-    assert_eq!(stored, 1);
+    assert_eq!(after.lines().count(), 1);
+    assert_eq!(after.lines().next(), during.lines().next());
+    assert_eq!(download(&app, &reviewer, &id).await, files[0].1);
     let recorded = app
         .db
         .count("SELECT COUNT(*) FROM audit_events WHERE action = 'keys.master_rotated' AND actor_kind = 'cli'")
         .await;
     assert_eq!(recorded, 1, "the re-wrap of the organisation key is in its audit trail");
 
-    // Sessions, second factors and documents all still open.
-    let url = app.link_url(&reviewer, &id).await;
-    let fetched = app.client.get(url).bearer_auth(&reviewer.token).send().await.unwrap();
-    assert_eq!(fetched.status(), 200);
-    assert_eq!(&fetched.bytes().await.unwrap()[..], &files[0].1[..]);
+    // After a restart: sessions, second factors and documents all still open.
+    let app = app.restart_with(|_| {}).await;
+    assert_eq!(download(&app, &reviewer, &id).await, files[0].1);
     app.sign_in(&reviewer).await;
     app.stop().await.unwrap();
 }
