@@ -3,8 +3,8 @@
 //! kept), its format decided by its bytes, its structure checked off the async threads, then
 //! sealed with a fresh data key under the job key and written to the object store under a
 //! random name. Rows and audit events for the whole request are written in one transaction at
-//! the end; if anything fails, the blobs already written are removed, so nothing is
-//! half-stored. Refused files are reported per file and audited without their name.
+//! the end; if anything fails or the request is abandoned, the blobs already written are
+//! removed, so nothing is half-stored. Refused files are reported per file and audited without their name.
 
 use crate::http::{ApiError, AppState};
 use crate::vault::JobKey;
@@ -97,18 +97,46 @@ pub async fn receive(
     multipart: Multipart,
 ) -> Result<Outcome, ApiError> {
     let mut outcome = Outcome::default();
-    let received = receive_files(state, &to, multipart, &mut outcome).await;
-    let recorded = match received {
+    let mut written = Written { objects: state.objects.clone(), names: Vec::new(), kept: false };
+    let result = match receive_files(state, &to, multipart, &mut outcome, &mut written).await {
         Ok(()) => record(state, &to, &outcome).await,
-        Err(e) => Err(e),
+        Err(error) => Err(error),
     };
-    if let Err(error) = recorded {
-        let names: Vec<String> =
-            outcome.stored.iter().map(|s| s.document.object_name.clone()).collect();
-        remove_blobs(state, &names).await;
-        return Err(error);
+    match result {
+        Ok(()) => {
+            written.kept = true;
+            Ok(outcome)
+        }
+        Err(error) => {
+            // Removed before answering, so the client never sees a blob outlive its error.
+            delete_all(&written.objects, std::mem::take(&mut written.names)).await;
+            Err(error)
+        }
     }
-    Ok(outcome)
+}
+
+/// The blobs an upload has written (or begun to write). Unless the upload is recorded, they are
+/// deleted when this is dropped: on an error, and also when the client goes away or the
+/// request times out, which drop the request's future at whatever point it had reached.
+struct Written {
+    objects: petal_storage::objects::ObjectStorage,
+    names: Vec<String>,
+    kept: bool,
+}
+
+impl Drop for Written {
+    fn drop(&mut self) {
+        if self.kept || self.names.is_empty() {
+            return;
+        }
+        let (objects, names) = (self.objects.clone(), std::mem::take(&mut self.names));
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move { delete_all(&objects, names).await });
+            }
+            Err(_) => tracing::warn!(count = names.len(), "unrecorded blobs left: no runtime"),
+        }
+    }
 }
 
 async fn receive_files(
@@ -116,6 +144,7 @@ async fn receive_files(
     to: &Destination<'_>,
     mut multipart: Multipart,
     outcome: &mut Outcome,
+    written: &mut Written,
 ) -> Result<(), ApiError> {
     let limits = state.uploads;
     let mut request_bytes: u64 = 0;
@@ -151,7 +180,7 @@ async fn receive_files(
             check_filename(&raw_name).map(|name| (name, bytes))
         };
         match checked {
-            Ok((filename, bytes)) => match store(state, to, bytes).await? {
+            Ok((filename, bytes)) => match store(state, to, bytes, written).await? {
                 Ok(document) => outcome.stored.push(Stored { document, filename }),
                 Err(rejection) => outcome.rejected.push(rejected(&raw_name, &rejection)),
             },
@@ -204,6 +233,7 @@ async fn store(
     state: &AppState,
     to: &Destination<'_>,
     bytes: Vec<u8>,
+    written: &mut Written,
 ) -> Result<Result<Document, Rejection>, ApiError> {
     let checks = state.uploads.checks;
     let id = DocumentId::new();
@@ -220,6 +250,8 @@ async fn store(
         Err(rejection) => return Ok(Err(rejection)),
     };
     let object_name = format!("documents/{}", uuid::Uuid::new_v4().simple());
+    // Named before the write starts, so a write cut short is cleaned up too.
+    written.names.push(object_name.clone());
     state
         .objects
         .put(&object_name, blob.into_chunks())
@@ -267,9 +299,9 @@ async fn record(state: &AppState, to: &Destination<'_>, outcome: &Outcome) -> Re
 /// Deletes blobs whose rows are gone or were never written. A failure is logged by object
 /// name only. Such a blob stays unreadable: either its job key is destroyed, or its document
 /// id (bound into its encryption) was never stored anywhere.
-pub async fn remove_blobs(state: &AppState, names: &[String]) {
+pub async fn delete_all(objects: &petal_storage::objects::ObjectStorage, names: Vec<String>) {
     for name in names {
-        if let Err(error) = state.objects.delete(name).await {
+        if let Err(error) = objects.delete(&name).await {
             tracing::warn!(object = %name, %error, "could not delete a blob; it is unreadable without its key");
         }
     }

@@ -163,6 +163,6 @@ pub async fn delete(
     // The blob goes before the row is committed: if it cannot be deleted, nothing is.
     state.objects.delete(&document.object_name).await.map_err(|e| ApiError::internal(&e))?;
     tx.commit().await?;
-    state.db.flush_deletions().await?;
+    super::jobs::flush_deletions(&state).await;
     Ok(StatusCode::NO_CONTENT)
 }

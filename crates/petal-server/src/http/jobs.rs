@@ -243,7 +243,15 @@ pub async fn delete(
         .detail("documents", Detail::Number(names.len() as i64));
     audit::append(&mut tx, now, &user.user.audit(), &event).await?;
     tx.commit().await?;
-    crate::upload::remove_blobs(&state, &names).await;
-    state.db.flush_deletions().await?;
+    crate::upload::delete_all(&state.objects, names).await;
+    flush_deletions(&state).await;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Makes a committed deletion final on disk; a failure is logged, since the deletion itself
+/// has already happened and must not be reported as failed.
+pub async fn flush_deletions(state: &AppState) {
+    if let Err(error) = state.db.flush_deletions().await {
+        tracing::warn!(%error, "could not checkpoint the database after a deletion");
+    }
 }

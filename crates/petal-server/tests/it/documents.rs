@@ -621,3 +621,51 @@ async fn job_input_is_validated_with_clear_errors(backend: Backend) {
     app.stop().await.unwrap();
 }
 on_both_backends!(job_input_is_validated_with_clear_errors);
+
+/// A client that goes away mid-upload leaves nothing behind: the files it had fully sent were
+/// already encrypted and written, and are removed again.
+#[tokio::test]
+async fn an_abandoned_upload_leaves_no_blob() {
+    use tokio::io::AsyncWriteExt;
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (_, reviewer, _, job) = team(&app).await;
+    let boundary = "petal-boundary";
+    let part = |name: &str, body: &[u8]| {
+        let mut part = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: text/plain\r\n\r\n"
+        )
+        .into_bytes();
+        part.extend_from_slice(body);
+        part.extend_from_slice(b"\r\n");
+        part
+    };
+    let mut body = part("first.txt", b"Jane Marlowe\n");
+    body.extend(part("second.txt", &vec![b'a'; 64 * 1024]));
+    let declared = body.len() + 100_000;
+    let head = format!(
+        "POST /api/v1/jobs/{job}/documents HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {declared}\r\n\r\n",
+        app.addr, reviewer.token
+    );
+    let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body).await.unwrap();
+    stream.flush().await.unwrap();
+    // Wait until the first file has been stored, then go away without finishing the body.
+    for _ in 0..500 {
+        if !blobs(&app).is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(blobs(&app).len(), 1, "the first file was not stored before the client left");
+    drop(stream);
+    for _ in 0..500 {
+        if blobs(&app).is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(blobs(&app).is_empty(), "an abandoned upload left a blob");
+    assert_eq!(app.db.count("SELECT COUNT(*) FROM documents").await, 0);
+    app.stop().await.unwrap();
+}
