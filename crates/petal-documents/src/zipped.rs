@@ -37,7 +37,7 @@ pub(crate) fn check(bytes: &[u8], limits: &Limits) -> Result<DocumentKind, Rejec
         names.push(entry.name().map_err(|_| Rejection::Malformed)?.into_owned());
     }
     let has = |name: &str| names.iter().any(|n| n == name);
-    if names.iter().any(|n| n.ends_with("vbaProject.bin") || n.starts_with("Basic/")) {
+    if names.iter().any(|n| is_active(n)) {
         return Err(Rejection::ActiveContent);
     }
     let (kind, main_part) = if has("[Content_Types].xml") && has("word/document.xml") {
@@ -55,6 +55,13 @@ pub(crate) fn check(bytes: &[u8], limits: &Limits) -> Result<DocumentKind, Rejec
     }
     check_xml(&read_part(&mut archive, main_part, limits)?, limits)?;
     Ok(kind)
+}
+
+/// Parts that carry code or embedded objects: Word macros, ActiveX controls and OLE
+/// embeddings; OpenDocument Basic and scripts.
+fn is_active(name: &str) -> bool {
+    const FOLDERS: [&str; 4] = ["word/embeddings/", "word/activeX/", "Basic/", "Scripts/"];
+    name.ends_with("vbaProject.bin") || FOLDERS.iter().any(|folder| name.starts_with(folder))
 }
 
 /// Inflates one entry, refusing it once it passes the expansion limit whatever its header
@@ -107,6 +114,23 @@ pub(crate) fn check_xml(xml: &[u8], limits: &Limits) -> Result<(), Rejection> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn code_and_embedded_objects_are_recognised() {
+        for active in [
+            "word/vbaProject.bin",
+            "word/embeddings/oleObject1.bin",
+            "Scripts/x.js",
+            "Basic/Standard/Module1.xml",
+            "word/activeX/activeX1.xml",
+        ] {
+            assert!(is_active(active), "{active}");
+        }
+        for inert in ["word/document.xml", "word/media/image1.png", "content.xml", "Pictures/a.png"]
+        {
+            assert!(!is_active(inert), "{inert}");
+        }
+    }
 
     #[test]
     fn xml_with_a_doctype_or_bad_nesting_is_refused() {

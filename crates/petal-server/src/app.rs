@@ -49,6 +49,9 @@ impl Resources {
             .map(|(k, v)| (k.clone(), v.expose_secret().to_owned()))
             .collect();
         let objects = ObjectStorage::open(&config.storage_url, &options)?;
+        for name in objects.ignored_options() {
+            tracing::warn!(option = %name, "object store setting not recognised; ignored");
+        }
         objects.write_marker().await.context("the object store does not accept writes")?;
         let db = open_database(config, Opening::CreateAndMigrate).await?;
         let vault = crate::vault::Vault::new(ring, Some(config.master_key_file.clone()));

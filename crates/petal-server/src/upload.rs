@@ -17,8 +17,9 @@ use petal_storage::documents::Document;
 use petal_storage::{OrgScope, audit, documents};
 use std::sync::Arc;
 
-/// Size limits for uploads, and the structural checks' bounds.
-#[derive(Debug, Clone, Copy)]
+/// Size limits for uploads, the structural checks' bounds, and how many checks may run at
+/// once.
+#[derive(Debug, Clone)]
 pub struct UploadLimits {
     /// Largest file.
     pub per_file: u64,
@@ -26,15 +27,20 @@ pub struct UploadLimits {
     pub per_request: u64,
     /// Bounds of the structural checks.
     pub checks: Limits,
+    /// One permit per core: checks and sealing wait for a permit, so many concurrent uploads
+    /// queue instead of multiplying the memory and CPU a hostile file may take.
+    pub gate: Arc<tokio::sync::Semaphore>,
 }
 
 impl UploadLimits {
     /// Limits with the given per-file and per-request sizes.
     pub fn new(per_file: u64, per_request: u64) -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
         Self {
             per_file,
             per_request,
             checks: Limits { max_file_bytes: per_file, ..Limits::default() },
+            gate: Arc::new(tokio::sync::Semaphore::new(cores)),
         }
     }
 }
@@ -146,7 +152,7 @@ async fn receive_files(
     outcome: &mut Outcome,
     written: &mut Written,
 ) -> Result<(), ApiError> {
-    let limits = state.uploads;
+    let limits = &state.uploads;
     let mut request_bytes: u64 = 0;
     let mut files = 0;
     while let Some(mut field) = multipart.next_field().await.map_err(malformed)? {
@@ -239,6 +245,7 @@ async fn store(
     let id = DocumentId::new();
     let key = Arc::clone(&to.key);
     let size = bytes.len() as i64;
+    let _permit = state.uploads.gate.acquire().await.map_err(|e| ApiError::internal(&e))?;
     let sealed = tokio::task::spawn_blocking(move || {
         let kind = validate(&bytes, &checks)?;
         Ok::<_, Rejection>((kind, key.seal_document(id, bytes)))

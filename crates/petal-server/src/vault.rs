@@ -60,6 +60,14 @@ pub enum VaultError {
     /// A key is wrapped under a master key not in the key file.
     #[error("a stored key is wrapped under master key {0}, which the key file does not hold")]
     UnknownMasterKey(String),
+    /// The database has accounts but no installation key: it was made by an earlier
+    /// development build that derived users' keys from the master key directly.
+    #[error(
+        "this database has user accounts but no installation key: it was created by an earlier \
+         development build of Petal, whose sealed second factors this version cannot read; \
+         start from a fresh data directory and database"
+    )]
+    PredatesInstallationKey,
 }
 
 impl Vault {
@@ -130,6 +138,10 @@ impl Vault {
         let stored = match keys::installation_key(db, INSTALLATION_KEY).await? {
             Some(stored) => stored,
             None => {
+                // Inventing a key here would silently lock every existing user out.
+                if keys::any_user_exists(db).await? {
+                    return Err(VaultError::PredatesInstallationKey);
+                }
                 let fresh = self.wrap_under_master(&Key256::generate()?, installation_context())?;
                 keys::insert_installation_key(db, INSTALLATION_KEY, &fresh, now).await?
             }

@@ -31,6 +31,16 @@ pub async fn installation_key(
     Ok(row.map(|(master_key_id, wrapped)| WrappedKey { master_key_id, wrapped }))
 }
 
+/// Whether any user account exists, in any organisation: an installation-level fact (no tenant
+/// data is read), used to refuse to invent an installation key for a database whose second
+/// factors were sealed under keys an earlier build derived differently.
+pub async fn any_user_exists(db: &Database) -> Result<bool, StorageError> {
+    let count: i64 = on_pool!(db, |pool| {
+        sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await
+    })?;
+    Ok(count > 0)
+}
+
 /// Stores the installation key `name` unless one exists; returns the stored key either way,
 /// so replicas starting together agree on one.
 pub async fn insert_installation_key(

@@ -24,6 +24,7 @@ use url::Url;
 #[derive(Debug, Clone)]
 pub struct ObjectStorage {
     store: Arc<dyn ObjectStore>,
+    ignored: Vec<String>,
 }
 
 impl ObjectStorage {
@@ -47,27 +48,31 @@ impl ObjectStorage {
                     },
                 )?;
                 let store = LocalFileSystem::new_with_prefix(&dir)?;
-                Ok(Self { store: Arc::new(store) })
+                Ok(Self { store: Arc::new(store), ignored: Vec::new() })
             }
+            // Options the builder does not know (cloud platforms set many `AWS_*` variables
+            // of their own) are set aside for the caller to mention, not fatal.
             "s3" => {
                 let mut builder = AmazonS3Builder::new().with_url(url);
+                let mut ignored = Vec::new();
                 for (key, value) in options.iter().filter(|(k, _)| k.starts_with("aws_")) {
-                    let key = key.parse().map_err(|_| {
-                        StorageError::Config(format!("unknown S3 storage option {key}"))
-                    })?;
-                    builder = builder.with_config(key, value);
+                    match key.parse() {
+                        Ok(known) => builder = builder.with_config(known, value),
+                        Err(_) => ignored.push(key.clone()),
+                    }
                 }
-                Ok(Self::prefixed(builder.build()?, &parsed))
+                Ok(Self::prefixed(builder.build()?, &parsed, ignored))
             }
             "gs" => {
                 let mut builder = GoogleCloudStorageBuilder::new().with_url(url);
+                let mut ignored = Vec::new();
                 for (key, value) in options.iter().filter(|(k, _)| k.starts_with("google_")) {
-                    let key = key.parse().map_err(|_| {
-                        StorageError::Config(format!("unknown GCS storage option {key}"))
-                    })?;
-                    builder = builder.with_config(key, value);
+                    match key.parse() {
+                        Ok(known) => builder = builder.with_config(known, value),
+                        Err(_) => ignored.push(key.clone()),
+                    }
                 }
-                Ok(Self::prefixed(builder.build()?, &parsed))
+                Ok(Self::prefixed(builder.build()?, &parsed, ignored))
             }
             other => Err(StorageError::Config(format!(
                 "storage URL scheme {other:?} is not supported; use file://, s3:// or gs://"
@@ -76,13 +81,18 @@ impl ObjectStorage {
     }
 
     /// A bucket store under the URL's path (`s3://bucket/a/b` keeps objects under `a/b/`).
-    fn prefixed<T: ObjectStore>(store: T, url: &Url) -> Self {
+    fn prefixed<T: ObjectStore>(store: T, url: &Url, ignored: Vec<String>) -> Self {
         let prefix = url.path().trim_matches('/');
         if prefix.is_empty() {
-            Self { store: Arc::new(store) }
+            Self { store: Arc::new(store), ignored }
         } else {
-            Self { store: Arc::new(PrefixStore::new(store, prefix)) }
+            Self { store: Arc::new(PrefixStore::new(store, prefix)), ignored }
         }
+    }
+
+    /// Option names the backend did not recognise and therefore ignored (names only).
+    pub fn ignored_options(&self) -> &[String] {
+        &self.ignored
     }
 
     /// Stores the concatenation of `chunks` as object `name`, replacing any object of that
@@ -190,7 +200,7 @@ mod tests {
         assert!(err.to_string().contains("not supported"), "{err}");
         assert!(ObjectStorage::open("not a url", &[]).is_err());
         let typo = [("aws_acess_key_id".to_owned(), "x".to_owned())];
-        let err = ObjectStorage::open("s3://bucket/prefix", &typo).unwrap_err();
-        assert!(err.to_string().contains("aws_acess_key_id"), "{err}");
+        let opened = ObjectStorage::open("s3://bucket/prefix", &typo).unwrap();
+        assert_eq!(opened.ignored_options(), ["aws_acess_key_id"]);
     }
 }

@@ -10,6 +10,7 @@ use super::{ApiError, AppState, ErrorBody};
 use crate::auth::extract::{Authenticated, Authorized, ClientMeta, OpenDocuments};
 use axum::Json;
 use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
@@ -199,36 +200,36 @@ async fn refuse(
 pub async fn content(
     State(state): State<AppState>,
     Path(id): Path<DocumentId>,
-    Query(claims): Query<LinkClaims>,
+    query: Result<Query<LinkClaims>, QueryRejection>,
     meta: ClientMeta,
     session: Result<Authenticated, ApiError>,
 ) -> Result<Response, ApiError> {
     let now = state.clock.now();
-    let genuine = state.links.genuine(id, &claims, now);
-    let user = match session {
-        Ok(user) => user,
+    // A query that does not even parse was altered: it is refused like a bad signature.
+    let claims = query.ok().map(|Query(claims)| claims);
+    let genuine = claims.filter(|c| state.links.genuine(id, c, now));
+    let user = match (session, &genuine) {
+        (Ok(user), _) => user,
         // A link alone opens nothing. A genuine one is recorded against its organisation; a
         // forged one names nothing we can trust, so it is only logged.
-        Err(_) if genuine => {
+        (Err(_), Some(claims)) => {
             let context = meta.context(Actor::Anonymous);
             return Err(refuse(&state, claims.o, context, id, Refusal::NoSession).await);
         }
-        Err(_) => {
+        (Err(_), None) => {
             tracing::info!(document = %id, "refused a forged document link without a session");
             return Err(refused());
         }
     };
     let org = user.scope().org_id();
-    let why = if !genuine {
-        Some(Refusal::Altered)
-    } else if claims.u != user.principal.user_id || claims.o != org {
-        Some(Refusal::OtherUser)
-    } else if claims.e <= now.timestamp() {
-        Some(Refusal::Expired)
-    } else if !user.principal.role.allows(Permission::OpenDocuments) {
-        Some(Refusal::Forbidden)
-    } else {
-        None
+    let why = match &genuine {
+        None => Some(Refusal::Altered),
+        Some(c) if c.u != user.principal.user_id || c.o != org => Some(Refusal::OtherUser),
+        Some(c) if c.e <= now.timestamp() => Some(Refusal::Expired),
+        Some(_) if !user.principal.role.allows(Permission::OpenDocuments) => {
+            Some(Refusal::Forbidden)
+        }
+        Some(_) => None,
     };
     if let Some(why) = why {
         return Err(refuse(&state, org, user.audit(), id, why).await);

@@ -225,6 +225,9 @@ async fn links_are_refused_unless_genuine_current_and_yours(backend: Backend) {
     let last = forged.pop().unwrap();
     forged.push(if last == '0' { '1' } else { '0' });
     assert_eq!(fetch(forged, Some(reviewer.token.clone())).await.status(), 403);
+    // Altered beyond parsing: refused the same way, not as a malformed request.
+    let garbled = url.replace("&e=", "&e=soon");
+    assert_eq!(fetch(garbled, Some(reviewer.token.clone())).await.status(), 403);
     // As issued, it works; 16 minutes later it has expired.
     assert_eq!(fetch(url.clone(), Some(reviewer.token.clone())).await.status(), 200);
     app.clock.advance(chrono::Duration::minutes(16));
@@ -248,7 +251,7 @@ async fn links_are_refused_unless_genuine_current_and_yours(backend: Backend) {
     refusals.sort();
     assert_eq!(
         refusals,
-        ["altered", "altered", "expired", "no_session", "other_user", "other_user"]
+        ["altered", "altered", "altered", "expired", "no_session", "other_user", "other_user"]
     );
     let db = app.db.connect().await;
     let anonymous: i64 = crate::support::with_pool!(&db, |pool| sqlx::query_scalar(
@@ -667,5 +670,23 @@ async fn an_abandoned_upload_leaves_no_blob() {
     }
     assert!(blobs(&app).is_empty(), "an abandoned upload left a blob");
     assert_eq!(app.db.count("SELECT COUNT(*) FROM documents").await, 0);
+    app.stop().await.unwrap();
+}
+
+/// A database whose users' second factors were sealed by an earlier build (no installation
+/// key) is refused with a clear message, instead of a fresh key silently locking everyone out.
+#[tokio::test]
+async fn a_database_with_users_but_no_installation_key_is_refused() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    app.admin_of_new_org("Vault").await;
+    app.db.exec("DELETE FROM installation_keys").await;
+    let output = crate::support::petal(
+        &app.db,
+        &["org", "create", "--name", "Another", "--admin-email", "a@another.test"],
+    );
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("earlier development build"), "{stderr}");
+    assert_eq!(app.db.count("SELECT COUNT(*) FROM installation_keys").await, 0);
     app.stop().await.unwrap();
 }
