@@ -20,7 +20,7 @@ use futures_util::StreamExt;
 use petal_crypto::Key256;
 use petal_domain::audit::{Actor, AuditAction, AuditContext, AuditEvent, Detail, Target};
 use petal_domain::{DocumentId, OrgId, Permission, UserId};
-use petal_storage::{audit, documents};
+use petal_storage::{audit, documents, throttle};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -190,6 +190,17 @@ async fn refuse(
     }
 }
 
+/// Counts a sessionless link request as a failure of its address and says whether the
+/// address was already over its limit.
+async fn sessionless_throttled(state: &AppState, meta: &ClientMeta) -> Result<bool, ApiError> {
+    let now = state.clock.now();
+    let since = now - state.auth.limits.ip_window;
+    let ip = meta.ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    let (recent, _) = throttle::failures_since(&state.db, &ip, since).await?;
+    throttle::record_failure(&state.db, &ip, now, since).await?;
+    Ok(recent >= state.auth.limits.ip_failures)
+}
+
 /// Streams a document through a signed link: the link must be genuine, unexpired and for the
 /// user whose live session comes with it, and that user must still be allowed to open
 /// documents.
@@ -213,10 +224,17 @@ pub async fn content(
         // A link alone opens nothing. A genuine one is recorded against its organisation; a
         // forged one names nothing we can trust, so it is only logged.
         (Err(_), Some(claims)) => {
+            // Each costs an audit append, so an address gets as many as it gets failed logins
+            // (the same counter); beyond that, refusals are only logged.
+            if sessionless_throttled(&state, &meta).await? {
+                tracing::info!(document = %id, "refused a document link without a session (throttled)");
+                return Err(refused());
+            }
             let context = meta.context(Actor::Anonymous);
             return Err(refuse(&state, claims.o, context, id, Refusal::NoSession).await);
         }
         (Err(_), None) => {
+            sessionless_throttled(&state, &meta).await?;
             tracing::info!(document = %id, "refused a forged document link without a session");
             return Err(refused());
         }

@@ -690,3 +690,26 @@ async fn a_database_with_users_but_no_installation_key_is_refused() {
     assert_eq!(app.db.count("SELECT COUNT(*) FROM installation_keys").await, 0);
     app.stop().await.unwrap();
 }
+
+/// A genuine link presented without a session is audited, but an address cannot fill the
+/// audit trail with such refusals: it gets as many as it gets failed logins.
+#[tokio::test]
+async fn sessionless_link_refusals_are_throttled_per_address() {
+    let app =
+        TestApp::spawn_with(Backend::Sqlite, &[("PETAL_IP_FAILURE_LIMIT", "3".to_owned())]).await;
+    let (_, reviewer, _, job) = team(&app).await;
+    let body = app.upload_ok(&reviewer, &job, &[("cv.txt", b"Jane\n".to_vec())]).await;
+    let url = app.link_url(&reviewer, body["documents"][0]["id"].as_str().unwrap()).await;
+    for _ in 0..6 {
+        assert_eq!(app.client.get(&url).send().await.unwrap().status(), 403);
+    }
+    let audited = app
+        .db
+        .count("SELECT COUNT(*) FROM audit_events WHERE action = 'document.link_refused'")
+        .await;
+    assert_eq!(audited, 3);
+    // The link's owner, with a session, is not affected.
+    let fetched = app.client.get(&url).bearer_auth(&reviewer.token).send().await.unwrap();
+    assert_eq!(fetched.status(), 200);
+    app.stop().await.unwrap();
+}
