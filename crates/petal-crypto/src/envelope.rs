@@ -429,6 +429,14 @@ mod tests {
         }
 
         #[test]
+        fn a_blob_opens_only_for_the_ids_it_was_sealed_for(org in 0u32..4, job in 0u32..4, doc in 0u32..4, other in (0u32..4, 0u32..4, 0u32..4)) {
+            let context = |(o, j, d): (u32, u32, u32)| format!("org:{o}|job:{j}|doc:{d}").into_bytes();
+            let blob = seal(&kek(), &context((org, job, doc)), b"cv").unwrap();
+            let opened = open(&kek(), &context(other), &blob);
+            prop_assert_eq!(opened.is_ok(), other == (org, job, doc));
+        }
+
+        #[test]
         fn any_truncation_fails(plain in proptest::collection::vec(any::<u8>(), 1..3000), cut in any::<usize>()) {
             let blob = seal(&kek(), CONTEXT, &plain).unwrap();
             let keep = cut % blob.len();
