@@ -118,12 +118,56 @@ pub fn docx(paragraphs: &[&str]) -> Vec<u8> {
     zip(&[("[Content_Types].xml", CONTENT_TYPES.as_bytes()), ("word/document.xml", xml.as_bytes())])
 }
 
+/// A DOCX with one paragraph of runs, each `(text, run properties XML)`.
+pub fn docx_with_runs(runs: &[(&str, &str)]) -> Vec<u8> {
+    let body: String = runs
+        .iter()
+        .map(|(text, props)| {
+            format!(
+                "<w:r><w:rPr>{props}</w:rPr><w:t xml:space=\"preserve\">{}</w:t></w:r>",
+                escape(text)
+            )
+        })
+        .collect();
+    let xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?><w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"><w:body><w:p>{body}</w:p></w:body></w:document>"
+    );
+    zip(&[("[Content_Types].xml", CONTENT_TYPES.as_bytes()), ("word/document.xml", xml.as_bytes())])
+}
+
 /// An ODT with one paragraph per item.
 pub fn odt(paragraphs: &[&str]) -> Vec<u8> {
     let body: String =
         paragraphs.iter().map(|p| format!("<text:p>{}</text:p>", escape(p))).collect();
     let xml = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><office:document-content xmlns:office=\"urn:oasis:names:tc:opendocument:xmlns:office:1.0\" xmlns:text=\"urn:oasis:names:tc:opendocument:xmlns:text:1.0\"><office:body><office:text>{body}</office:text></office:body></office:document-content>"
+    );
+    zip(&[
+        ("mimetype", b"application/vnd.oasis.opendocument.text"),
+        ("content.xml", xml.as_bytes()),
+    ])
+}
+
+/// An ODT whose one paragraph holds spans, each `(text, automatic text style properties)`;
+/// an empty property string means no style.
+pub fn odt_with_spans(spans: &[(&str, &str)]) -> Vec<u8> {
+    let mut styles = String::new();
+    let mut body = String::new();
+    for (i, (text, props)) in spans.iter().enumerate() {
+        if props.is_empty() {
+            body.push_str(&format!("<text:span>{}</text:span>", escape(text)));
+        } else {
+            styles.push_str(&format!(
+                "<style:style style:name=\"T{i}\" style:family=\"text\"><style:text-properties {props}/></style:style>"
+            ));
+            body.push_str(&format!(
+                "<text:span text:style-name=\"T{i}\">{}</text:span>",
+                escape(text)
+            ));
+        }
+    }
+    let xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><office:document-content xmlns:office=\"urn:oasis:names:tc:opendocument:xmlns:office:1.0\" xmlns:style=\"urn:oasis:names:tc:opendocument:xmlns:style:1.0\" xmlns:text=\"urn:oasis:names:tc:opendocument:xmlns:text:1.0\" xmlns:fo=\"urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0\"><office:automatic-styles>{styles}</office:automatic-styles><office:body><office:text><text:p>{body}</text:p></office:text></office:body></office:document-content>"
     );
     zip(&[
         ("mimetype", b"application/vnd.oasis.opendocument.text"),

@@ -6,6 +6,7 @@
 pub mod corpus;
 mod filename;
 mod pdf;
+pub mod read;
 mod rtf;
 mod sniff;
 mod validate;
