@@ -1,9 +1,11 @@
 //! Facts parsed from a CV's visible text, each with the exact span it was read from (so the
 //! evidence shown to reviewers is a quote with character offsets, never a paraphrase).
 
+mod contact;
 mod degree;
 mod experience;
 
+pub use contact::{Contact, ContactKind, contacts};
 pub use degree::{DegreeClass, DegreeMention, degree_mentions};
 pub use experience::{Month, Stint, merged_months, stints};
 

@@ -1,0 +1,192 @@
+//! Contact details and identity markers: the candidate's name (the CV's first line that reads
+//! as a name), email addresses, UK and international phone numbers, and links (LinkedIn,
+//! GitHub, personal sites). Each comes with the span it was read from, so it can be quoted,
+//! pseudonymised before text leaves for a remote engine, or hidden in blind review.
+
+use super::Span;
+
+/// What kind of contact detail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactKind {
+    /// The candidate's name.
+    Name,
+    /// An email address.
+    Email,
+    /// A telephone number.
+    Phone,
+    /// A web link.
+    Link,
+}
+
+/// One contact detail found in a CV.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Contact {
+    /// What it is.
+    pub kind: ContactKind,
+    /// Where it is.
+    pub span: Span,
+}
+
+/// Every contact detail in `text`, ordered by position.
+pub fn contacts(text: &str) -> Vec<Contact> {
+    let mut found = Vec::new();
+    if let Some(span) = name(text) {
+        found.push(Contact { kind: ContactKind::Name, span });
+    }
+    found.extend(tokens(text).filter_map(|(start, token)| {
+        let trimmed = token.trim_end_matches(['.', ',', ';', ':', ')', ']']);
+        let span = Span { start, end: start + trimmed.len() };
+        let kind = if is_email(trimmed) {
+            ContactKind::Email
+        } else if is_link(trimmed) {
+            ContactKind::Link
+        } else {
+            return None;
+        };
+        Some(Contact { kind, span })
+    }));
+    found.extend(phones(text).into_iter().map(|span| Contact { kind: ContactKind::Phone, span }));
+    found.sort_by_key(|c| (c.span.start, c.span.end));
+    found
+}
+
+/// Whitespace-separated tokens with their byte offsets.
+fn tokens(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.split_whitespace()
+        .map(move |token| (token.as_ptr() as usize - text.as_ptr() as usize, token))
+}
+
+fn is_email(token: &str) -> bool {
+    let Some((local, domain)) = token.split_once('@') else { return false };
+    let local_ok =
+        !local.is_empty() && local.chars().all(|c| c.is_alphanumeric() || "._%+-'".contains(c));
+    let domain_ok = domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-');
+    local_ok && domain_ok
+}
+
+fn is_link(token: &str) -> bool {
+    let lower = token.to_ascii_lowercase();
+    lower.starts_with("http://")
+        || lower.starts_with("https://")
+        || lower.starts_with("www.")
+        || ["linkedin.com/", "github.com/", "gitlab.com/"].iter().any(|site| lower.contains(site))
+}
+
+/// Phone numbers: a `+` or `0`, then 9 to 13 digits with spaces, dashes, dots or brackets
+/// between them.
+fn phones(text: &str) -> Vec<Span> {
+    let bytes = text.as_bytes();
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let starts = matches!(bytes.get(i), Some(b'+' | b'0' | b'('))
+            && (i == 0 || !bytes.get(i - 1).is_some_and(|b| b.is_ascii_alphanumeric()));
+        if !starts {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        let mut digits = 0;
+        let mut last_digit = i;
+        while let Some(&b) = bytes.get(j) {
+            if b.is_ascii_digit() {
+                digits += 1;
+                last_digit = j;
+            } else {
+                let separator = b" -.()".contains(&b) || (b == b'+' && j == i);
+                // Two spaces in a row end a number (columns of figures are not one number).
+                let gap = b == b' ' && bytes.get(j + 1) == Some(&b' ');
+                if !separator || gap {
+                    break;
+                }
+            }
+            j += 1;
+        }
+        let leading_ok = bytes.get(i) == Some(&b'+')
+            || bytes.get(i) == Some(&b'0')
+            || bytes.get(i + 1) == Some(&b'0')
+            || bytes.get(i + 1) == Some(&b'+');
+        let after = bytes.get(last_digit + 1).copied();
+        if (9..=13).contains(&digits)
+            && leading_ok
+            && !after.is_some_and(|b| b.is_ascii_alphanumeric())
+        {
+            found.push(Span { start: i, end: last_digit + 1 });
+            i = last_digit + 1;
+        } else {
+            i = j.max(i + 1);
+        }
+    }
+    found
+}
+
+/// The first non-empty line, if it reads as a name: two to four words, each starting with a
+/// capital letter, made of letters, hyphens and apostrophes, and no headings like "Curriculum
+/// Vitae".
+fn name(text: &str) -> Option<Span> {
+    let (start, line) = text
+        .split('\n')
+        .scan(0usize, |offset, line| {
+            let start = *offset;
+            *offset += line.len() + 1;
+            Some((start, line))
+        })
+        .find(|(_, line)| !line.trim().is_empty())?;
+    let trimmed = line.trim();
+    let words: Vec<&str> = trimmed.split_whitespace().collect();
+    let lower = trimmed.to_lowercase();
+    let heading = ["curriculum", "vitae", "resume", "résumé", "cv"]
+        .iter()
+        .any(|h| lower.split_whitespace().any(|w| w == *h));
+    let looks_like_name = (2..=4).contains(&words.len())
+        && words.iter().all(|w| {
+            w.chars().next().is_some_and(char::is_uppercase)
+                && w.chars()
+                    .all(|c| c.is_alphabetic() || c == '-' || c == '\'' || c == '’' || c == '.')
+        });
+    if !looks_like_name || heading {
+        return None;
+    }
+    let offset = start + (line.len() - line.trim_start().len());
+    Some(Span { start: offset, end: offset + trimmed.len() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(text: &str) -> Vec<(ContactKind, &str)> {
+        contacts(text).into_iter().map(|c| (c.kind, c.span.quote(text))).collect()
+    }
+
+    #[test]
+    fn finds_name_email_phone_and_links_with_exact_quotes() {
+        let text = "  Jane O'Neill-Marlowe\nLeeds · jane.marlowe@example.test · +44 7700 900123\n\
+                    linkedin.com/in/janemarlowe, https://github.com/jmarlowe.\nTel: (0113) 496 0000";
+        use ContactKind::*;
+        assert_eq!(
+            found(text),
+            [
+                (Name, "Jane O'Neill-Marlowe"),
+                (Email, "jane.marlowe@example.test"),
+                (Phone, "+44 7700 900123"),
+                (Link, "linkedin.com/in/janemarlowe"),
+                (Link, "https://github.com/jmarlowe"),
+                (Phone, "(0113) 496 0000"),
+            ]
+        );
+    }
+
+    #[test]
+    fn headings_dates_and_short_numbers_are_not_contacts() {
+        assert!(
+            found("Curriculum Vitae\nJane Marlowe").iter().all(|(k, _)| *k != ContactKind::Name)
+        );
+        let text = "Experience\nJan 2019 - Mar 2021, 2:1, 120 wpm, ref 0123 45, not@an, x@y";
+        assert!(found(text).is_empty(), "{:?}", found(text));
+    }
+}
