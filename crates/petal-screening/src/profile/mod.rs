@@ -4,10 +4,12 @@
 mod contact;
 mod degree;
 mod experience;
+mod skills;
 
 pub use contact::{Contact, ContactKind, contacts};
 pub use degree::{DegreeClass, DegreeMention, degree_mentions};
 pub use experience::{Month, Stint, merged_months, stints};
+pub use skills::{SkillMention, skill_mentions};
 
 /// Where in the text a fact was read: byte offsets of the quote, which is `text[start..end]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
