@@ -4,11 +4,15 @@
 mod contact;
 mod degree;
 mod experience;
+mod qualifications;
 mod skills;
 
 pub use contact::{Contact, ContactKind, contacts};
 pub use degree::{DegreeClass, DegreeMention, degree_mentions};
 pub use experience::{Month, Stint, merged_months, stints};
+pub use qualifications::{
+    Qualification, QualificationMention, a_level_grades, qualification_mentions,
+};
 pub use skills::{SkillMention, skill_mentions};
 
 /// Where in the text a fact was read: byte offsets of the quote, which is `text[start..end]`.
