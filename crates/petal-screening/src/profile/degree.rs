@@ -81,9 +81,8 @@ fn is_start_boundary(text: &str, at: usize) -> bool {
 
 /// Every degree class mentioned in `text`, in order of appearance.
 pub fn degree_mentions(text: &str) -> Vec<DegreeMention> {
-    let lower = text.to_lowercase();
-    // Lower-casing can change byte lengths outside ASCII; fall back to ASCII folding then.
-    let lower = if lower.len() == text.len() { lower } else { text.to_ascii_lowercase() };
+    // ASCII folding keeps every byte offset, so spans index the original text exactly.
+    let lower = text.to_ascii_lowercase();
     let mut mentions = Vec::new();
     let mut at = 0;
     while at < lower.len() {

@@ -30,3 +30,29 @@ impl Span {
         text.get(self.start..self.end).unwrap_or_default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Whatever the text (any Unicode, any length), every parser answers without panicking
+        /// and every span it gives is a valid quote of that text.
+        #[test]
+        fn parsers_never_panic_and_spans_are_quotes(text in "\\PC{0,400}") {
+            let today = Month::new(2026, 12).unwrap();
+            let spans: Vec<Span> = contacts(&text).iter().map(|c| c.span)
+                .chain(degree_mentions(&text).iter().map(|m| m.span))
+                .chain(qualification_mentions(&text).iter().map(|m| m.span))
+                .chain(skill_mentions(&text).iter().map(|m| m.span))
+                .chain(stints(&text, today).iter().map(|s| s.span))
+                .collect();
+            for span in spans {
+                prop_assert!(text.get(span.start..span.end).is_some_and(|q| !q.is_empty()));
+            }
+        }
+    }
+}

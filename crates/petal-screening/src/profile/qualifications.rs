@@ -61,8 +61,8 @@ const SPELLINGS: &[(&str, Qualification)] = &[
 
 /// Every qualification mentioned in `text`, in order of appearance.
 pub fn qualification_mentions(text: &str) -> Vec<QualificationMention> {
-    let lower = text.to_lowercase();
-    let lower = if lower.len() == text.len() { lower } else { text.to_ascii_lowercase() };
+    // ASCII folding keeps every byte offset, so spans index the original text exactly.
+    let lower = text.to_ascii_lowercase();
     let word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
     let mut found = Vec::new();
     let mut at = 0;

@@ -39,9 +39,8 @@ fn word_char(c: Option<char>) -> bool {
 
 /// Every skill mentioned in `text`, in order of appearance (a skill may appear more than once).
 pub fn skill_mentions(text: &str) -> Vec<SkillMention> {
-    let lower = text.to_lowercase();
-    // Lower-casing can change byte lengths outside ASCII; fall back to ASCII folding then.
-    let lower = if lower.len() == text.len() { lower } else { text.to_ascii_lowercase() };
+    // ASCII folding keeps every byte offset, so spans index the original text exactly.
+    let lower = text.to_ascii_lowercase();
     let mut found = Vec::new();
     let mut at = 0;
     while at < lower.len() {
