@@ -68,6 +68,9 @@ pub enum VaultError {
          start from a fresh data directory and database"
     )]
     PredatesInstallationKey,
+    /// A job exists but its organisation has no key: the key was lost or tampered with.
+    #[error("the organisation has no key, so its jobs cannot be opened")]
+    MissingOrgKey,
 }
 
 impl Vault {
@@ -180,16 +183,18 @@ impl Vault {
         Ok((JobKey { org, job, key }, wrapped))
     }
 
-    /// Unwraps a stored job key.
+    /// Unwraps a stored job key. Only reads: a missing organisation key is an error, never
+    /// replaced (a new one could not open the job anyway), so this runs in read-only
+    /// transactions too.
     pub async fn job_key(
         &self,
         tx: &mut ScopedTx,
         job: JobId,
         wrapped: &[u8],
-        now: DateTime<Utc>,
     ) -> Result<JobKey, VaultError> {
         let org = tx.scope().org_id();
-        let org_key = self.org_key(tx, now).await?;
+        let stored = keys::org_key(tx).await?.ok_or(VaultError::MissingOrgKey)?;
+        let org_key = self.unwrap_under_master(&stored, &org_key_context(org))?;
         let key = org_key.wrapping_key("org")?.unwrap_key(wrapped, &job_key_context(org, job))?;
         Ok(JobKey { org, job, key })
     }
@@ -420,6 +425,19 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn reading_a_job_key_never_invents_an_organisation_key() {
+        let (_dir, db, vault) = fixture().await;
+        let now = Utc::now();
+        let mut tx = orgs::create(db.begin().await.unwrap(), &OrgName::parse("A").unwrap(), now)
+            .await
+            .unwrap();
+        let read = vault.job_key(&mut tx, JobId::new(), b"not a key").await;
+        assert!(matches!(read, Err(VaultError::MissingOrgKey)));
+        assert!(keys::org_key(&mut tx).await.unwrap().is_none());
+        tx.commit().await.unwrap();
+    }
+
+    #[tokio::test]
     async fn a_job_key_opens_only_its_own_fields_and_documents() {
         let (_dir, db, vault) = fixture().await;
         let now = Utc::now();
@@ -428,8 +446,8 @@ mod tests {
             .unwrap();
         let job = JobId::new();
         let (key, wrapped) = vault.new_job_key(&mut tx, job, now).await.unwrap();
-        let reopened = vault.job_key(&mut tx, job, &wrapped, now).await.unwrap();
-        assert!(vault.job_key(&mut tx, JobId::new(), &wrapped, now).await.is_err(), "moved job");
+        let reopened = vault.job_key(&mut tx, job, &wrapped).await.unwrap();
+        assert!(vault.job_key(&mut tx, JobId::new(), &wrapped).await.is_err(), "moved job");
         let doc = DocumentId::new();
         let sealed = key.seal_field("name", doc, b"Jane Marlowe").unwrap();
         assert_eq!(&reopened.open_field("name", doc, &sealed).unwrap()[..], b"Jane Marlowe");

@@ -68,11 +68,8 @@ pub(crate) async fn job_with_key(
     id: JobId,
 ) -> Result<(jobs::Job, JobKey), ApiError> {
     let job = jobs::get(tx, id).await?.ok_or_else(ApiError::not_found)?;
-    let key = state
-        .vault
-        .job_key(tx, id, &job.wrapped_key, state.clock.now())
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
+    let key =
+        state.vault.job_key(tx, id, &job.wrapped_key).await.map_err(|e| ApiError::internal(&e))?;
     Ok((job, key))
 }
 
