@@ -186,7 +186,7 @@ async fn receive_files(
             check_filename(&raw_name).map(|name| (name, bytes))
         };
         match checked {
-            Ok((filename, bytes)) => match store(state, to, bytes, written).await? {
+            Ok((filename, bytes)) => match store(state, to, &filename, bytes, written).await? {
                 Ok(document) => outcome.stored.push(Stored { document, filename }),
                 Err(rejection) => outcome.rejected.push(rejected(&raw_name, &rejection)),
             },
@@ -199,13 +199,6 @@ async fn receive_files(
             "no_files",
             "The request holds no \"file\" part.",
         ));
-    }
-    // File names are sealed now that every file is in.
-    for stored in &mut outcome.stored {
-        stored.document.filename_sealed = to
-            .key
-            .seal_field("filename", stored.document.id, stored.filename.as_bytes())
-            .map_err(|e| ApiError::internal(&e))?;
     }
     Ok(())
 }
@@ -238,6 +231,7 @@ fn rejected(raw_name: &str, rejection: &Rejection) -> Rejected {
 async fn store(
     state: &AppState,
     to: &Destination<'_>,
+    filename: &str,
     bytes: Vec<u8>,
     written: &mut Written,
 ) -> Result<Result<Document, Rejection>, ApiError> {
@@ -256,6 +250,10 @@ async fn store(
         Ok((kind, blob)) => (kind, blob.map_err(|e| ApiError::internal(&e))?),
         Err(rejection) => return Ok(Err(rejection)),
     };
+    let filename_sealed = to
+        .key
+        .seal_field("filename", id, filename.as_bytes())
+        .map_err(|e| ApiError::internal(&e))?;
     let object_name = format!("documents/{}", uuid::Uuid::new_v4().simple());
     // Named before the write starts, so a write cut short is cleaned up too.
     written.names.push(object_name.clone());
@@ -269,7 +267,7 @@ async fn store(
         job_id: to.job,
         uploaded_by: to.user,
         object_name,
-        filename_sealed: Vec::new(),
+        filename_sealed,
         kind: kind.as_str().to_owned(),
         size_bytes: size,
         status: "uploaded".to_owned(),
@@ -281,12 +279,12 @@ async fn store(
 async fn record(state: &AppState, to: &Destination<'_>, outcome: &Outcome) -> Result<(), ApiError> {
     let now = state.clock.now();
     let mut tx = state.db.begin_scoped(to.scope).await?;
-    let job = Target { kind: "job", id: to.job.to_string() };
+    let job = Target::job(to.job);
     for stored in &outcome.stored {
         documents::insert(&mut tx, &stored.document).await?;
         let event = AuditEvent::success(
             AuditAction::DocumentUploaded,
-            Some(Target { kind: "document", id: stored.document.id.to_string() }),
+            Some(Target::document(stored.document.id)),
         )
         .detail("job_id", Detail::Label(to.job.to_string()))
         .detail("format", Detail::Label(stored.document.kind.clone()))

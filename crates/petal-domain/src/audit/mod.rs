@@ -13,7 +13,7 @@ mod action;
 
 pub use action::AuditAction;
 
-use crate::ids::UserId;
+use crate::ids::{DocumentId, JobId, UserId};
 use crate::role::Role;
 use serde_json::{Map, Value};
 use std::net::IpAddr;
@@ -74,6 +74,18 @@ pub struct Target {
     pub kind: &'static str,
     /// Its identifier.
     pub id: String,
+}
+
+impl Target {
+    /// A screening job.
+    pub fn job(id: JobId) -> Self {
+        Self { kind: "job", id: id.to_string() }
+    }
+
+    /// A document (one CV).
+    pub fn document(id: DocumentId) -> Self {
+        Self { kind: "document", id: id.to_string() }
+    }
 }
 
 /// A value allowed in an event's details: identifiers and fixed codes, numbers and flags.

@@ -43,6 +43,12 @@ impl ClientMeta {
             request_id: self.request_id.clone(),
         }
     }
+
+    /// The key per-address failure counting uses: the address, or `unknown` when there is
+    /// none (all such requests then share one budget).
+    pub fn throttle_key(&self) -> String {
+        self.ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+    }
 }
 
 /// The client's address: the peer, unless the peer is a trusted proxy, in which case the

@@ -1,7 +1,7 @@
 //! Documents: upload into a job, list, read, delete. Files are validated, encrypted and stored
 //! by [`crate::upload`]; here are the routes and who may use them.
 
-use super::jobs::{delete_forbidden, job_target, may_delete};
+use super::jobs::{delete_forbidden, may_delete};
 use super::{ApiError, AppState, ErrorBody};
 use crate::auth::extract::{Authorized, ManageJobs, ReadJobs};
 use crate::upload::{self, Destination, Rejected};
@@ -151,11 +151,8 @@ pub async fn delete(
         return Err(delete_forbidden());
     }
     documents::delete(&mut tx, id).await?;
-    let event = AuditEvent::success(
-        AuditAction::DocumentDeleted,
-        Some(Target { kind: "document", id: id.to_string() }),
-    )
-    .detail("job_id", petal_domain::audit::Detail::Label(job_target(job.id).id));
+    let event = AuditEvent::success(AuditAction::DocumentDeleted, Some(Target::document(id)))
+        .detail("job_id", petal_domain::audit::Detail::Label(job.id.to_string()));
     audit::append(&mut tx, now, &user.user.audit(), &event).await?;
     // The blob goes before the row is committed: if it cannot be deleted, nothing is.
     state.objects.delete(&document.object_name).await.map_err(|e| ApiError::internal(&e))?;

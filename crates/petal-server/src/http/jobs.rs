@@ -166,17 +166,12 @@ pub async fn create(
         now,
     };
     jobs::create(&mut tx, &new).await?;
-    let event = AuditEvent::success(AuditAction::JobCreated, Some(job_target(id)))
+    let event = AuditEvent::success(AuditAction::JobCreated, Some(Target::job(id)))
         .detail("criteria", Detail::Number(criteria.as_array().map_or(0, |a| a.len() as i64)));
     audit::append(&mut tx, now, &user.user.audit(), &event).await?;
     let job = jobs::get(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(JobView::try_from(job)?)))
-}
-
-/// The audit target for a job.
-pub fn job_target(id: JobId) -> Target {
-    Target { kind: "job", id: id.to_string() }
 }
 
 /// The organisation's jobs, newest first (every role).
@@ -239,7 +234,7 @@ pub async fn delete(
         return Err(delete_forbidden());
     }
     let names = jobs::delete(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
-    let event = AuditEvent::success(AuditAction::JobDeleted, Some(job_target(id)))
+    let event = AuditEvent::success(AuditAction::JobDeleted, Some(Target::job(id)))
         .detail("documents", Detail::Number(names.len() as i64));
     audit::append(&mut tx, now, &user.user.audit(), &event).await?;
     tx.commit().await?;

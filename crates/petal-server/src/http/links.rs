@@ -126,10 +126,6 @@ pub struct SignedLink {
     expires_at: DateTime<Utc>,
 }
 
-fn document_target(id: DocumentId) -> Target {
-    Target { kind: "document", id: id.to_string() }
-}
-
 /// Issues a signed link to a document (Reviewers and Admins); Viewers get 403 and another
 /// organisation's document is 404.
 #[utoipa::path(post, path = "/api/v1/documents/{id}/url", tag = "documents",
@@ -145,7 +141,7 @@ pub async fn issue(
     let mut tx = state.db.begin_scoped(user.user.scope()).await?;
     documents::get(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
     let claims = state.links.sign(id, user.user.scope().org_id(), user.user.principal.user_id, now);
-    let event = AuditEvent::success(AuditAction::DocumentLinkIssued, Some(document_target(id)));
+    let event = AuditEvent::success(AuditAction::DocumentLinkIssued, Some(Target::document(id)));
     audit::append(&mut tx, now, &user.user.audit(), &event).await?;
     tx.commit().await?;
     let query = serde_urlencoded::to_string(&claims).map_err(|e| ApiError::internal(&e))?;
@@ -177,7 +173,7 @@ async fn refuse(
     #[allow(clippy::disallowed_methods)]
     let scope = petal_storage::OrgScope::for_verified_link(org);
     let event =
-        AuditEvent::failure(AuditAction::DocumentLinkRefused, Some(document_target(document)))
+        AuditEvent::failure(AuditAction::DocumentLinkRefused, Some(Target::document(document)))
             .detail("reason", Detail::Label(why.code().to_owned()));
     let recorded = async {
         let mut tx = state.db.begin_scoped(&scope).await?;
@@ -195,7 +191,7 @@ async fn refuse(
 async fn sessionless_throttled(state: &AppState, meta: &ClientMeta) -> Result<bool, ApiError> {
     let now = state.clock.now();
     let since = now - state.auth.limits.ip_window;
-    let ip = meta.ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    let ip = meta.throttle_key();
     let (recent, _) = throttle::failures_since(&state.db, &ip, since).await?;
     throttle::record_failure(&state.db, &ip, now, since).await?;
     Ok(recent >= state.auth.limits.ip_failures)
@@ -259,7 +255,7 @@ pub async fn content(
     let filename = key
         .open_field("filename", id, &document.filename_sealed)
         .map_err(|e| ApiError::internal(&e))?;
-    let event = AuditEvent::success(AuditAction::DocumentAccessed, Some(document_target(id)));
+    let event = AuditEvent::success(AuditAction::DocumentAccessed, Some(Target::document(id)));
     audit::append(&mut tx, now, &user.audit(), &event).await?;
     tx.commit().await?;
 

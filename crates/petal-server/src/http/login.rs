@@ -66,7 +66,7 @@ pub async fn login(
     Json(request): Json<LoginRequest>,
 ) -> Result<Response, ApiError> {
     let now = state.clock.now();
-    let ip = meta.ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    let ip = meta.throttle_key();
     let (recent_failures, oldest) =
         throttle::failures_since(&state.db, &ip, now - state.auth.limits.ip_window).await?;
     if recent_failures >= state.auth.limits.ip_failures {
