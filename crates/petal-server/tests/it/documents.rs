@@ -191,8 +191,7 @@ on_both_backends!(hostile_files_are_refused_and_nothing_is_stored);
 async fn links_are_refused_unless_genuine_current_and_yours(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (admin, reviewer, viewer, job) = team(&app).await;
-    let body = app.upload_ok(&reviewer, &job, &[("cv.txt", b"Jane Marlowe\n".to_vec())]).await;
-    let id = body["documents"][0]["id"].as_str().unwrap().to_owned();
+    let id = app.upload_one(&reviewer, &job, "cv.txt", b"Jane Marlowe\n").await;
 
     // Viewers never open documents; another organisation's document does not exist.
     assert_eq!(app.document_link(&viewer, &id).await.status(), 403);
@@ -428,8 +427,7 @@ async fn rotating_the_master_key_keeps_everything_readable(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (_, reviewer, _, job) = team(&app).await;
     let files = every_format();
-    let body = app.upload_ok(&reviewer, &job, &files[..1]).await;
-    let id = body["documents"][0]["id"].as_str().unwrap().to_owned();
+    let id = app.upload_one(&reviewer, &job, files[0].0, &files[0].1).await;
     let key_file = app.db.data_dir.path().join("master.key");
     let before = std::fs::read_to_string(&key_file).unwrap();
     // Step one while the server runs: a new current key, everything re-wrapped under it, the
@@ -513,8 +511,7 @@ on_both_backends!(documents_round_trip_through_an_s3_server);
 async fn job_and_document_routes_check_session_role_and_organisation(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (_, reviewer, viewer, job) = team(&app).await;
-    let body = app.upload_ok(&reviewer, &job, &[("cv.txt", b"Jane\n".to_vec())]).await;
-    let doc = body["documents"][0]["id"].as_str().unwrap().to_owned();
+    let doc = app.upload_one(&reviewer, &job, "cv.txt", b"Jane\n").await;
     let outsider = app.admin_of_new_org("Elsewhere").await;
     app.create_job(&outsider, "Their own job").await;
 
@@ -698,8 +695,8 @@ async fn sessionless_link_refusals_are_throttled_per_address() {
     let app =
         TestApp::spawn_with(Backend::Sqlite, &[("PETAL_IP_FAILURE_LIMIT", "3".to_owned())]).await;
     let (_, reviewer, _, job) = team(&app).await;
-    let body = app.upload_ok(&reviewer, &job, &[("cv.txt", b"Jane\n".to_vec())]).await;
-    let url = app.link_url(&reviewer, body["documents"][0]["id"].as_str().unwrap()).await;
+    let id = app.upload_one(&reviewer, &job, "cv.txt", b"Jane\n").await;
+    let url = app.link_url(&reviewer, &id).await;
     for _ in 0..6 {
         assert_eq!(app.client.get(&url).send().await.unwrap().status(), 403);
     }

@@ -50,6 +50,12 @@ impl TestApp {
         response.json().await.unwrap()
     }
 
+    /// Uploads one file that must be accepted, and returns its document id.
+    pub async fn upload_one(&self, user: &SignedIn, job: &str, name: &str, bytes: &[u8]) -> String {
+        let body = self.upload_ok(user, job, &[(name, bytes.to_vec())]).await;
+        body["documents"][0]["id"].as_str().unwrap().to_owned()
+    }
+
     /// Issues a signed link to `document` as `user`; returns the answer.
     pub async fn document_link(&self, user: &SignedIn, document: &str) -> reqwest::Response {
         self.as_user(user, Method::POST, &format!("/api/v1/documents/{document}/url"))
