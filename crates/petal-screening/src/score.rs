@@ -15,9 +15,23 @@ pub enum CriterionKind {
 }
 
 /// A criterion's weight, 1 to 5.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "i64", into = "i64")]
 pub struct Weight(u8);
+
+impl TryFrom<i64> for Weight {
+    type Error = WeightError;
+
+    fn try_from(value: i64) -> Result<Self, WeightError> {
+        Weight::new(value)
+    }
+}
+
+impl From<Weight> for i64 {
+    fn from(weight: Weight) -> i64 {
+        i64::from(weight.0)
+    }
+}
 
 /// A weight outside 1–5.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -4,7 +4,7 @@
 use super::Span;
 
 /// A qualification.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Qualification {
     /// Legal Practice Course.
