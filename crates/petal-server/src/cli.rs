@@ -1,4 +1,4 @@
-//! The command line: `petal serve | migrate | org create | audit verify | keys rotate`.
+//! The command line: `petal serve | worker | migrate | org create | audit verify | keys …`.
 
 use crate::app::{Opening, Resources, open_database};
 use crate::config::Config;
@@ -24,6 +24,9 @@ names in lower case without the PETAL_ prefix):
   PETAL_MAX_UPLOAD_BYTES largest file in an upload, bytes    [default: 20000000]
   PETAL_MAX_UPLOAD_REQUEST_BYTES  largest upload request     [default: 200000000]
   PETAL_SIGNED_URL_TTL   lifetime of document links          [default: 15m]
+  PETAL_WORKERS          screening workers in `serve`        [default: one per core;
+                                                              0 = only `petal worker`]
+  PETAL_READ_TIMEOUT     longest time to read one CV         [default: 30s]
   PETAL_MASTER_KEY_FILE  master key file (0600)              [default: <data dir>/master.key,
                                                               generated on first run]
   PETAL_TLS_CERT, PETAL_TLS_KEY  PEM files; TLS 1.3 only      [default: plain HTTP]
@@ -44,6 +47,8 @@ pub struct Cli {
 enum Command {
     /// Serve the web application and API (applies migrations first).
     Serve,
+    /// Run screening workers only, without serving HTTP.
+    Worker,
     /// Apply database migrations and exit.
     Migrate,
     /// Manage organisations.
@@ -102,7 +107,8 @@ enum AuditCommand {
 
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let level = if matches!(cli.command, Command::Serve) { "info" } else { "warn" };
+    let level =
+        if matches!(cli.command, Command::Serve | Command::Worker) { "info" } else { "warn" };
     logging::init(level);
     let config = Config::load(cli.config.as_deref())?;
     for name in &config.unknown_variables {
@@ -110,6 +116,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     match cli.command {
         Command::Serve => serve(config).await,
+        Command::Worker => {
+            server::work(&config, server::shutdown_signal()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Migrate => {
             open_database(&config, Opening::CreateAndMigrate).await?.close().await;
             println!("migrations applied");

@@ -32,6 +32,10 @@ pub struct Config {
     pub max_upload_request_bytes: u64,
     /// How long a signed document link works.
     pub signed_url_ttl: Duration,
+    /// Screening workers `petal serve` runs (0: none, for a separate `petal worker`).
+    pub workers: usize,
+    /// Longest a document's text may take to read before it fails alone.
+    pub read_timeout: Duration,
     /// Master key file.
     pub master_key_file: PathBuf,
     /// Whether the master key file is the default one, which is generated when missing. An
@@ -63,7 +67,7 @@ pub struct Config {
 }
 
 /// Every `PETAL_*` variable this version reads. `PETAL_TEST_*` variables belong to the tests.
-const KNOWN_VARIABLES: [&str; 27] = [
+const KNOWN_VARIABLES: [&str; 29] = [
     "PETAL_DATA_DIR",
     "PETAL_LISTEN",
     "PETAL_PUBLIC_URL",
@@ -91,6 +95,8 @@ const KNOWN_VARIABLES: [&str; 27] = [
     "PETAL_MAX_UPLOAD_BYTES",
     "PETAL_MAX_UPLOAD_REQUEST_BYTES",
     "PETAL_SIGNED_URL_TTL",
+    "PETAL_WORKERS",
+    "PETAL_READ_TIMEOUT",
 ];
 
 /// PEM files for TLS.
@@ -183,6 +189,8 @@ struct FileSettings {
     max_upload_bytes: Option<String>,
     max_upload_request_bytes: Option<String>,
     signed_url_ttl: Option<String>,
+    workers: Option<String>,
+    read_timeout: Option<String>,
 }
 
 /// Looks a setting up in the environment first, then in the file, and remembers which, so an
@@ -335,6 +343,19 @@ impl Config {
             return Err(ConfigError("PETAL_SIGNED_URL_TTL may be at most 24h".to_owned()));
         }
 
+        let workers = match src.get("workers", &src.file.workers) {
+            None => std::thread::available_parallelism().map_or(1, usize::from),
+            Some((name, value)) => match value.trim().parse::<usize>() {
+                Ok(n) if n <= 64 => n,
+                _ => return Err(ConfigError(format!("{name}: {value:?} is not 0 to 64"))),
+            },
+        };
+        let read_timeout =
+            duration(src.get("read_timeout", &src.file.read_timeout), Duration::from_secs(30))?;
+        if read_timeout.is_zero() || read_timeout > Duration::from_secs(600) {
+            return Err(ConfigError("PETAL_READ_TIMEOUT must be between 1s and 10m".to_owned()));
+        }
+
         let (master_key_file, master_key_generated_if_missing) =
             match src.get("master_key_file", &src.file.master_key_file) {
                 Some((_, value)) => (PathBuf::from(value), false),
@@ -471,6 +492,8 @@ impl Config {
             max_upload_bytes,
             max_upload_request_bytes,
             signed_url_ttl,
+            workers,
+            read_timeout,
             master_key_file,
             master_key_generated_if_missing,
             tls,

@@ -13,6 +13,7 @@ pub mod invitations;
 pub mod logging;
 pub mod notify;
 pub mod org_setup;
+pub mod screening;
 pub mod server;
 pub mod upload;
 pub mod vault;

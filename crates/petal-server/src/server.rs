@@ -59,6 +59,19 @@ pub async fn run_with_clock(
         config.limits,
     )
     .await?;
+    let wakeup = crate::screening::Wakeup::default();
+    let uploads =
+        crate::upload::UploadLimits::new(config.max_upload_bytes, config.max_upload_request_bytes);
+    let screener = crate::screening::Screener {
+        db: resources.db.clone(),
+        objects: resources.objects.clone(),
+        vault: resources.vault.clone(),
+        clock: Arc::clone(&clock),
+        limits: uploads.checks,
+        read_deadline: config.read_timeout,
+        wakeup: wakeup.clone(),
+    };
+    let workers = screener.spawn(config.workers);
     let state = AppState {
         db: resources.db.clone(),
         objects: resources.objects,
@@ -67,10 +80,7 @@ pub async fn run_with_clock(
             &resources.installation_key,
             config.signed_url_ttl,
         )),
-        uploads: crate::upload::UploadLimits::new(
-            config.max_upload_bytes,
-            config.max_upload_request_bytes,
-        ),
+        uploads,
         metrics: Arc::new(HttpMetrics::default()),
         auth: Arc::new(auth),
         clock,
@@ -79,6 +89,7 @@ pub async fn run_with_clock(
         mailer: Arc::new(Mailer::new(config.smtp_url.as_ref(), config.mail_outbox.clone())?),
         sms: Arc::new(SmsSender::new(config.sms_gateway_url.as_ref(), config.sms_outbox.clone())?),
         webhook: config.alert_webhook.clone().map(WebhookSender::new).transpose()?.map(Arc::new),
+        wakeup,
     };
     let app = http::router(state, tls.is_some())?;
     tracing::info!(
@@ -88,6 +99,7 @@ pub async fn run_with_clock(
         "petal is serving"
     );
     let served = serve(listener, app, tls, shutdown).await;
+    workers.shutdown().await;
     resources.db.close().await;
     served
 }
@@ -165,4 +177,34 @@ pub async fn shutdown_signal() {
         _ = interrupt => {},
         () = terminate => {},
     }
+}
+
+/// Runs screening workers alone, without serving HTTP, until `shutdown` completes; what
+/// `petal worker` runs (for example beside `petal serve` with `PETAL_WORKERS=0`).
+pub async fn work(
+    config: &Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let resources = Resources::open(config, clock.as_ref()).await?;
+    let screener = crate::screening::Screener {
+        db: resources.db.clone(),
+        objects: resources.objects,
+        vault: resources.vault,
+        clock,
+        limits: crate::upload::UploadLimits::new(
+            config.max_upload_bytes,
+            config.max_upload_request_bytes,
+        )
+        .checks,
+        read_deadline: config.read_timeout,
+        wakeup: crate::screening::Wakeup::default(),
+    };
+    let count = config.workers.max(1);
+    let workers = screener.spawn(count);
+    tracing::info!(workers = count, "petal is screening");
+    shutdown.await;
+    workers.shutdown().await;
+    resources.db.close().await;
+    Ok(())
 }

@@ -14,7 +14,7 @@ use petal_documents::{DocumentKind, Limits, Rejection, check_filename, validate}
 use petal_domain::audit::{AuditAction, AuditContext, AuditEvent, Detail, Target};
 use petal_domain::{DocumentId, JobId, UserId};
 use petal_storage::documents::Document;
-use petal_storage::{OrgScope, audit, documents};
+use petal_storage::{OrgScope, audit, documents, jobs};
 use std::sync::Arc;
 
 /// Size limits for uploads, the structural checks' bounds, and how many checks may run at
@@ -270,8 +270,9 @@ async fn store(
         filename_sealed,
         kind: kind.as_str().to_owned(),
         size_bytes: size,
-        status: "uploaded".to_owned(),
+        status: "queued".to_owned(),
         created_at: state.clock.now(),
+        failure: None,
     }))
 }
 
@@ -279,6 +280,11 @@ async fn store(
 async fn record(state: &AppState, to: &Destination<'_>, outcome: &Outcome) -> Result<(), ApiError> {
     let now = state.clock.now();
     let mut tx = state.db.begin_scoped(to.scope).await?;
+    // The job row first, as everything that changes a job's documents locks it (ARCHITECTURE.md);
+    // a job deleted while the files streamed in takes nothing more.
+    if !jobs::lock(&mut tx, to.job).await? {
+        return Err(ApiError::not_found());
+    }
     let job = Target::job(to.job);
     for stored in &outcome.stored {
         documents::insert(&mut tx, &stored.document).await?;
@@ -297,7 +303,10 @@ async fn record(state: &AppState, to: &Destination<'_>, outcome: &Outcome) -> Re
             .detail("code", Detail::Label(refused.code.to_owned()));
         audit::append(&mut tx, now, &to.audit, &event).await?;
     }
+    let queued: Vec<_> = outcome.stored.iter().map(|s| s.document.id).collect();
+    crate::screening::enqueue(&mut tx, to.job, &queued, now, &to.audit).await?;
     tx.commit().await?;
+    state.wakeup.notify();
     Ok(())
 }
 

@@ -361,6 +361,18 @@ impl JobKey {
         Ok(Opener::new(self.document_kek()?, &document_context(self.org, self.job, document)))
     }
 
+    /// Decrypts a whole stored document in memory (for reading its text).
+    pub fn open_document(
+        &self,
+        document: DocumentId,
+        blob: &[u8],
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>, petal_crypto::CryptoError> {
+        let mut opener = self.document_opener(document)?;
+        let mut plain = zeroize::Zeroizing::new(opener.push(blob)?);
+        plain.extend_from_slice(&opener.finish()?);
+        Ok(plain)
+    }
+
     /// Encrypts one field of a document's candidate data (`field` names it: `filename`,
     /// `text`, `name`, `email`, …).
     pub fn seal_field(

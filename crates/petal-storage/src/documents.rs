@@ -29,6 +29,8 @@ pub struct Document {
     pub status: String,
     /// When it was uploaded.
     pub created_at: DateTime<Utc>,
+    /// Why it failed, as a code (`extraction_failed`, …), when its status is `failed`.
+    pub failure: Option<String>,
 }
 
 /// Stores a document row (status `uploaded`) in the transaction's organisation.
@@ -52,10 +54,10 @@ pub async fn insert(tx: &mut ScopedTx, document: &Document) -> Result<(), Storag
     Ok(())
 }
 
-type Row = (Uuid, Uuid, Uuid, String, Vec<u8>, String, i64, String, DateTime<Utc>);
+type Row = (Uuid, Uuid, Uuid, String, Vec<u8>, String, i64, String, DateTime<Utc>, Option<String>);
 
 const SELECT: &str = "SELECT id, job_id, uploaded_by, object_name, filename, kind, size_bytes, \
-     status, created_at FROM documents WHERE org_id = $1";
+     status, created_at, failure FROM documents WHERE org_id = $1";
 
 fn from_row(row: Row) -> Document {
     let (
@@ -68,6 +70,7 @@ fn from_row(row: Row) -> Document {
         size_bytes,
         status,
         created_at,
+        failure,
     ) = row;
     Document {
         id: DocumentId::from_uuid(id),
@@ -79,6 +82,7 @@ fn from_row(row: Row) -> Document {
         size_bytes,
         status,
         created_at,
+        failure,
     }
 }
 
@@ -112,4 +116,24 @@ pub async fn delete(tx: &mut ScopedTx, id: DocumentId) -> Result<bool, StorageEr
         id.as_uuid()
     )?;
     Ok(deleted == 1)
+}
+
+/// Sets the document's processing status (`processing`, `screened`, `failed`) and, for a
+/// failure, its reason code.
+pub async fn set_status(
+    tx: &mut ScopedTx,
+    id: DocumentId,
+    status: &str,
+    failure: Option<&str>,
+) -> Result<(), StorageError> {
+    let org = tx.scope().org_id().as_uuid();
+    execute!(
+        &mut tx.tx,
+        "UPDATE documents SET status = $3, failure = $4 WHERE org_id = $1 AND id = $2",
+        org,
+        id.as_uuid(),
+        status,
+        failure,
+    )?;
+    Ok(())
 }

@@ -172,3 +172,37 @@ pub async fn delete(tx: &mut ScopedTx, id: JobId) -> Result<Option<Vec<String>>,
         execute!(&mut tx.tx, "DELETE FROM jobs WHERE org_id = $1 AND id = $2", org, id.as_uuid())?;
     Ok((deleted == 1).then_some(names))
 }
+
+/// Sets the job's status (`draft`, `processing`, `completed`, `failed`); returns whether it
+/// changed.
+pub async fn set_status(
+    tx: &mut ScopedTx,
+    id: JobId,
+    status: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StorageError> {
+    let org = tx.scope().org_id().as_uuid();
+    let changed = execute!(
+        &mut tx.tx,
+        "UPDATE jobs SET status = $3, updated_at = $4 WHERE org_id = $1 AND id = $2 \
+         AND status <> $3",
+        org,
+        id.as_uuid(),
+        status,
+        now,
+    )?;
+    Ok(changed == 1)
+}
+
+/// Locks the job's row until the transaction ends (on PostgreSQL; SQLite's single writer
+/// already orders transactions); returns whether the job exists.
+pub async fn lock(tx: &mut ScopedTx, id: JobId) -> Result<bool, StorageError> {
+    let org = tx.scope().org_id().as_uuid();
+    let locked = execute!(
+        &mut tx.tx,
+        "UPDATE jobs SET status = status WHERE org_id = $1 AND id = $2",
+        org,
+        id.as_uuid(),
+    )?;
+    Ok(locked == 1)
+}

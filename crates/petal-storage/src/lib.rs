@@ -6,7 +6,8 @@
 //! * [`OrgScope`]: the proof that the caller is entitled to one organisation's data, required
 //!   by every repository function on organisation data.
 //! * Repositories: [`orgs`], [`invites`], [`users`], [`sessions`], [`audit`], [`alerts`],
-//!   [`keys`] (wrapped installation and organisation keys), [`jobs`], [`documents`], and
+//!   [`keys`] (wrapped installation and organisation keys), [`jobs`], [`documents`], the
+//!   screening queue ([`tasks`]), [`results`], [`decisions`], and
 //!   [`throttle`] (per-address login failures, not tenant data).
 //! * [`objects`]: the object store for documents.
 
@@ -16,14 +17,17 @@ mod scope;
 
 pub mod alerts;
 pub mod audit;
+pub mod decisions;
 pub mod documents;
 pub mod invites;
 pub mod jobs;
 pub mod keys;
 pub mod objects;
 pub mod orgs;
+pub mod results;
 pub mod sessions;
 pub mod sms_codes;
+pub mod tasks;
 pub mod throttle;
 pub mod users;
 

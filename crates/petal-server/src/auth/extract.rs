@@ -246,6 +246,8 @@ guards! {
     ManageJobs => ManageJobs,
     /// Open or download the original CV documents.
     OpenDocuments => OpenDocuments,
+    /// Record a human decision on a candidate.
+    RecordDecisions => RecordDecisions,
     /// Invite and deactivate users, change roles, reset MFA.
     ManageUsers => ManageUsers,
     /// Read the audit log and security alerts.

@@ -28,7 +28,10 @@ pub struct DocumentView {
     /// `pdf`, `docx`, `odt`, `rtf` or `txt`, decided from its content.
     format: String,
     size_bytes: i64,
+    /// `queued`, `processing`, `screened` or `failed`.
     status: String,
+    /// Why it failed (`extraction_failed`, `processing_failed`), when it did.
+    failure: Option<String>,
     #[schema(value_type = String, format = Uuid)]
     uploaded_by: UserId,
     uploaded_at: DateTime<Utc>,
@@ -42,6 +45,7 @@ fn view(document: documents::Document, filename: String) -> DocumentView {
         format: document.kind,
         size_bytes: document.size_bytes,
         status: document.status,
+        failure: document.failure,
         uploaded_by: document.uploaded_by,
         uploaded_at: document.created_at,
     }
@@ -150,10 +154,14 @@ pub async fn delete(
     if !may_delete(&user.user, job.created_by) {
         return Err(delete_forbidden());
     }
+    // The job row first, as everything that changes a job's documents locks it (ARCHITECTURE.md).
+    jobs::lock(&mut tx, job.id).await?;
     documents::delete(&mut tx, id).await?;
     let event = AuditEvent::success(AuditAction::DocumentDeleted, Some(Target::document(id)))
         .detail("job_id", petal_domain::audit::Detail::Label(job.id.to_string()));
     audit::append(&mut tx, now, &user.user.audit(), &event).await?;
+    // If it was the last document waiting, the job is done.
+    crate::screening::complete_if_done(&mut tx, job.id, now).await?;
     // The blob goes before the row is committed: if it cannot be deleted, nothing is.
     state.objects.delete(&document.object_name).await.map_err(|e| ApiError::internal(&e))?;
     tx.commit().await?;

@@ -9,19 +9,30 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use petal_domain::audit::{AuditAction, AuditEvent, Detail, Target};
 use petal_domain::{JobId, Permission, UserId};
+use petal_screening::criteria::{Criterion, Requirement};
+use petal_screening::fairness::{protected_term, proxy_warnings};
+use petal_screening::{CriterionKind, Weight};
 use petal_storage::{audit, jobs};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 /// One criterion as submitted.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CriterionInput {
+    /// The criterion in the recruiter's words ("2:1 degree or above").
     text: String,
-    /// `must` or `nice`.
+    /// `knockout`, `must` or `nice`.
     kind: String,
     /// 1 to 5.
     weight: i64,
+    /// An explicit type; without one, the type is read from `text`. One of
+    /// `{"type": "skill", "skill", "synonyms"}`, `{"type": "years_experience", "minimum",
+    /// "area"}`, `{"type": "degree_class", "minimum": "first" | "upper_second" | …}`,
+    /// `{"type": "legal_qualification", "qualifications": ["lpc", "sqe1", …]}`,
+    /// `{"type": "language", "language"}`, `{"type": "free_text"}`.
+    #[schema(value_type = Option<Object>)]
+    #[serde(default)]
+    requirement: Option<serde_json::Value>,
 }
 
 /// A new job.
@@ -34,13 +45,32 @@ pub struct NewJobRequest {
     criteria: Vec<CriterionInput>,
 }
 
-/// One criterion as stored, with its id.
-#[derive(Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Criterion {
-    id: Uuid,
+/// One criterion as the API shows it: as stored, and what the engine reads it as.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CriterionView {
+    id: String,
     text: String,
-    kind: String,
-    weight: i64,
+    /// `knockout`, `must` or `nice`.
+    #[schema(value_type = String)]
+    kind: CriterionKind,
+    #[schema(value_type = i64)]
+    weight: Weight,
+    /// The explicit type, if one was given.
+    #[schema(value_type = Option<Object>)]
+    requirement: Option<Requirement>,
+    /// What the engine judges: the explicit type, or the one read from the text.
+    #[schema(value_type = Object)]
+    interpreted_as: Requirement,
+}
+
+/// A phrase in a criterion that often stands in for a protected characteristic.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CriterionWarning {
+    criterion_id: String,
+    /// The phrase.
+    term: String,
+    /// Why it is a concern.
+    message: String,
 }
 
 /// How far processing has come.
@@ -58,7 +88,10 @@ pub struct JobView {
     id: JobId,
     title: String,
     description: String,
-    criteria: Vec<Criterion>,
+    criteria: Vec<CriterionView>,
+    /// Proxies for protected characteristics found in the criteria, for the recruiter to
+    /// reconsider.
+    warnings: Vec<CriterionWarning>,
     /// `draft`, `processing`, `completed` or `failed`.
     status: String,
     progress: Progress,
@@ -72,12 +105,35 @@ impl TryFrom<jobs::Job> for JobView {
     type Error = ApiError;
 
     fn try_from(job: jobs::Job) -> Result<Self, ApiError> {
-        let criteria = serde_json::from_value(job.criteria).map_err(|e| ApiError::internal(&e))?;
+        let criteria: Vec<Criterion> =
+            serde_json::from_value(job.criteria).map_err(|e| ApiError::internal(&e))?;
+        let warnings = criteria
+            .iter()
+            .flat_map(|c| {
+                proxy_warnings(&c.text).into_iter().map(|w| CriterionWarning {
+                    criterion_id: c.id.clone(),
+                    term: w.term,
+                    message: w.message.to_owned(),
+                })
+            })
+            .collect();
+        let criteria = criteria
+            .into_iter()
+            .map(|c| CriterionView {
+                interpreted_as: c.effective_requirement(),
+                id: c.id,
+                text: c.text,
+                kind: c.kind,
+                weight: c.weight,
+                requirement: c.requirement,
+            })
+            .collect();
         Ok(JobView {
             id: job.id,
             title: job.title,
             description: job.description,
             criteria,
+            warnings,
             status: job.status,
             progress: Progress { total: job.total, done: job.done, failed: job.failed },
             created_by: job.created_by,
@@ -94,6 +150,67 @@ const MAX_CRITERION: usize = 500;
 
 fn invalid(code: &'static str, message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+}
+
+/// Checks one criterion (the `n`th) and gives it its id.
+fn criterion(n: usize, input: CriterionInput) -> Result<Criterion, ApiError> {
+    let text = input.text.trim().to_owned();
+    if text.is_empty() || text.chars().count() > MAX_CRITERION {
+        return Err(invalid(
+            "invalid_criteria",
+            format!("criterion {n} must be 1 to {MAX_CRITERION} characters"),
+        ));
+    }
+    if let Some(found) = protected_term(&text) {
+        return Err(invalid(
+            "protected_characteristic",
+            format!(
+                "criterion {n} refers to {} (\"{}\"), a protected characteristic; \
+                 screening on it is unlawful discrimination",
+                found.characteristic, found.term
+            ),
+        ));
+    }
+    let kind = match input.kind.as_str() {
+        "knockout" => CriterionKind::Knockout,
+        "must" => CriterionKind::Must,
+        "nice" => CriterionKind::Nice,
+        _ => {
+            return Err(invalid(
+                "invalid_criteria",
+                format!("criterion {n}: kind must be knockout, must or nice"),
+            ));
+        }
+    };
+    let weight = Weight::new(input.weight).map_err(|_| {
+        invalid("invalid_criteria", format!("criterion {n}: weight must be 1 to 5"))
+    })?;
+    let requirement = input
+        .requirement
+        .map(serde_json::from_value::<Requirement>)
+        .transpose()
+        .map_err(|e| invalid("invalid_criteria", format!("criterion {n}: requirement: {e}")))?;
+    if let Some(found) =
+        requirement.as_ref().and_then(requirement_words).and_then(|w| protected_term(&w))
+    {
+        return Err(invalid(
+            "protected_characteristic",
+            format!("criterion {n} refers to {}, a protected characteristic", found.characteristic),
+        ));
+    }
+    // Ids are positions: the same criteria in another job have the same ids (and hash), so
+    // results are comparable across jobs.
+    Ok(Criterion { id: format!("c{n}"), text, kind, weight, requirement })
+}
+
+/// The free words of a typed requirement, which the fairness check reads too.
+fn requirement_words(requirement: &Requirement) -> Option<String> {
+    match requirement {
+        Requirement::Skill { skill, synonyms } => Some(format!("{skill} {}", synonyms.join(" "))),
+        Requirement::YearsExperience { area, .. } => area.clone(),
+        Requirement::Language { language } => Some(language.clone()),
+        _ => None,
+    }
 }
 
 /// Checks a new job and gives each criterion its id.
@@ -114,29 +231,12 @@ fn validate(request: NewJobRequest) -> Result<(String, String, Vec<Criterion>), 
             format!("a job needs 1 to {MAX_CRITERIA} criteria"),
         ));
     }
-    let mut criteria = Vec::with_capacity(request.criteria.len());
-    for (i, c) in request.criteria.into_iter().enumerate() {
-        let text = c.text.trim().to_owned();
-        if text.is_empty() || text.chars().count() > MAX_CRITERION {
-            return Err(invalid(
-                "invalid_criteria",
-                format!("criterion {} must be 1 to {MAX_CRITERION} characters", i + 1),
-            ));
-        }
-        if !matches!(c.kind.as_str(), "must" | "nice") {
-            return Err(invalid(
-                "invalid_criteria",
-                format!("criterion {}: kind must be must or nice", i + 1),
-            ));
-        }
-        if !(1..=5).contains(&c.weight) {
-            return Err(invalid(
-                "invalid_criteria",
-                format!("criterion {}: weight must be 1 to 5", i + 1),
-            ));
-        }
-        criteria.push(Criterion { id: Uuid::new_v4(), text, kind: c.kind, weight: c.weight });
-    }
+    let criteria = request
+        .criteria
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| criterion(i + 1, c))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok((title, request.description, criteria))
 }
 
@@ -233,6 +333,7 @@ pub async fn delete(
     if !may_delete(&user.user, job.created_by) {
         return Err(delete_forbidden());
     }
+    jobs::lock(&mut tx, id).await?;
     let names = jobs::delete(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
     let event = AuditEvent::success(AuditAction::JobDeleted, Some(Target::job(id)))
         .detail("documents", Detail::Number(names.len() as i64));

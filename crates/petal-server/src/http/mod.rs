@@ -13,6 +13,8 @@ mod me;
 mod observe;
 mod ops;
 mod passkeys;
+mod progress;
+mod results;
 mod security;
 mod session;
 mod users;
@@ -73,6 +75,8 @@ pub struct AppState {
     pub sms: Arc<crate::notify::sms::SmsSender>,
     /// The alert webhook, if configured.
     pub webhook: Option<Arc<crate::notify::webhook::WebhookSender>>,
+    /// Wakes this process's screening workers when documents are queued.
+    pub wakeup: crate::screening::Wakeup,
 }
 
 #[derive(OpenApi)]
@@ -89,6 +93,7 @@ pub struct AppState {
         (name = "users", description = "Invitations and user administration (Admins)"),
         (name = "jobs", description = "Screening jobs"),
         (name = "documents", description = "CVs: upload, list, signed links, deletion"),
+        (name = "results", description = "Ranked results, decisions, re-screening, progress"),
         (name = "security", description = "Security alerts (Admins)")
     )
 )]
@@ -96,7 +101,14 @@ struct ApiDoc;
 
 /// Every route with its OpenAPI description.
 fn api() -> OpenApiRouter<AppState> {
-    json_api().merge(upload_api())
+    json_api().merge(upload_api()).merge(stream_api())
+}
+
+/// Long-lived streams: background traffic (not session activity), no request deadline.
+fn stream_api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(progress::events))
+        .layer(axum::middleware::map_request(progress::as_background))
 }
 
 /// The upload route, which takes large multipart bodies and may run longer.
@@ -146,6 +158,9 @@ fn json_api() -> OpenApiRouter<AppState> {
         .routes(routes!(documents::get, documents::delete))
         .routes(routes!(links::issue))
         .routes(routes!(links::content))
+        .routes(routes!(results::list))
+        .routes(routes!(results::decide))
+        .routes(routes!(results::rescreen))
 }
 
 /// The OpenAPI document for every route [`router`] serves.
@@ -176,7 +191,9 @@ const SECURITY_HEADERS: [(&str, &str); 6] = [
 pub fn router(state: AppState, tls: bool) -> Result<Router, serde_json::Error> {
     let (routes, mut doc) = json_api().split_for_parts();
     let (uploads, upload_doc) = upload_api().split_for_parts();
+    let (streams, stream_doc) = stream_api().split_for_parts();
     doc.merge(upload_doc);
+    doc.merge(stream_doc);
     let doc = ops::OpenApiJson(Arc::new(doc.to_json()?));
     let upload_limit =
         usize::try_from(state.uploads.per_request.saturating_add(MULTIPART_OVERHEAD))
@@ -200,6 +217,7 @@ pub fn router(state: AppState, tls: bool) -> Result<Router, serde_json::Error> {
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .merge(uploads)
+        .merge(streams)
         .fallback(|| async { ApiError::route_not_found() })
         .layer(axum::Extension(doc))
         .layer(CatchPanicLayer::new())

@@ -112,6 +112,18 @@ impl Drop for TestDb {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             runtime.block_on(async {
                 if let Ok(Database::Postgres(pool)) = Database::connect(&admin_url).await {
+                    // A server still running in the finished test (its runtime is blocked in
+                    // this drop) may hold locks in the schema, mid-transaction: end its
+                    // connections, which belong to this test alone, so the drop can proceed.
+                    let _ = sqlx::query(
+                        "SELECT pg_terminate_backend(l.pid) FROM pg_locks l \
+                         JOIN pg_class c ON c.oid = l.relation \
+                         JOIN pg_namespace n ON n.oid = c.relnamespace \
+                         WHERE n.nspname = $1 AND l.pid <> pg_backend_pid()",
+                    )
+                    .bind(&schema)
+                    .execute(&pool)
+                    .await;
                     let _ =
                         sqlx::query(&format!("DROP SCHEMA {schema} CASCADE")).execute(&pool).await;
                     pool.close().await;

@@ -5,10 +5,12 @@ mod db;
 mod identity;
 mod jobs;
 mod s3;
+mod screening;
 
 pub use db::{Backend, TestDb};
 pub use identity::{PASSWORD, SignedIn};
 pub use s3::S3Server;
+pub use screening::trainee_criteria;
 
 use petal_domain::{Clock, FixedClock};
 use petal_server::config::Config;

@@ -1,0 +1,140 @@
+//! The worker loop: claim a task, process it, and on a passing failure give it back with a
+//! growing delay; after the last attempt the document fails alone.
+
+use super::Wakeup;
+use super::process;
+use petal_documents::Limits;
+use petal_domain::Clock;
+use petal_storage::objects::ObjectStorage;
+use petal_storage::{Database, tasks};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// How long a claimed task is the worker's before another may take it over.
+const LEASE: Duration = Duration::from_secs(300);
+/// How often an idle worker looks for due tasks.
+const POLL: Duration = Duration::from_millis(500);
+/// Attempts before a document is marked failed.
+pub(super) const MAX_ATTEMPTS: i32 = 5;
+
+/// What a worker needs.
+#[derive(Clone)]
+pub struct Screener {
+    /// The database holding the queue.
+    pub db: Database,
+    /// Where documents are.
+    pub objects: ObjectStorage,
+    /// The key hierarchy.
+    pub vault: crate::vault::Vault,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// Limits for reading a document (the upload checks' limits).
+    pub limits: Limits,
+    /// Longest a document's text may take to read.
+    pub read_deadline: Duration,
+    /// Wakes idle workers.
+    pub wakeup: Wakeup,
+}
+
+/// How long [`Workers::shutdown`] waits for tasks in flight.
+const DRAIN: Duration = Duration::from_secs(30);
+
+/// Running workers.
+pub struct Workers {
+    stop: watch::Sender<bool>,
+    handles: Vec<JoinHandle<()>>,
+}
+
+impl Workers {
+    /// Stops the workers: each finishes the task it holds and takes no other. One still busy
+    /// after the drain time is aborted; its task is retried when its lease runs out.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        for mut handle in self.handles {
+            if tokio::time::timeout(DRAIN, &mut handle).await.is_err() {
+                handle.abort();
+            }
+        }
+    }
+}
+
+impl Screener {
+    /// Starts `count` workers.
+    pub fn spawn(self, count: usize) -> Workers {
+        let (stop, stopped) = watch::channel(false);
+        let handles = (0..count)
+            .map(|_| {
+                let screener = self.clone();
+                let stopped = stopped.clone();
+                tokio::spawn(async move { screener.run(stopped).await })
+            })
+            .collect();
+        Workers { stop, handles }
+    }
+
+    async fn run(self, mut stopped: watch::Receiver<bool>) {
+        while !*stopped.borrow() {
+            let now = self.clock.now();
+            let lease_until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
+            match tasks::claim(&self.db, now, lease_until).await {
+                Ok(Some(task)) => self.handle(task).await,
+                Ok(None) => {
+                    tokio::select! {
+                        () = self.wakeup.notified() => {}
+                        () = tokio::time::sleep(POLL) => {}
+                        _ = stopped.changed() => {}
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "could not claim a screening task");
+                    tokio::time::sleep(POLL).await;
+                }
+            }
+        }
+    }
+
+    /// Processes one task to a stored outcome, or gives it back for later.
+    pub(super) async fn handle(&self, task: tasks::Claimed) {
+        let document = task.document_id;
+        match process::process(self, &task).await {
+            Ok(()) => {}
+            Err(error) if task.attempt < MAX_ATTEMPTS => {
+                let delay = backoff(task.attempt);
+                tracing::warn!(%document, attempt = task.attempt, error = %format!("{error:#}"),
+                    retry_in_s = delay.as_secs(), "screening failed; will retry");
+                let run_after =
+                    self.clock.now() + chrono::Duration::from_std(delay).unwrap_or_default();
+                if let Err(error) = tasks::retry(&self.db, &task, run_after).await {
+                    tracing::warn!(%document, %error, "could not reschedule; the lease will");
+                }
+            }
+            Err(error) => {
+                tracing::error!(%document, error = %format!("{error:#}"), "screening failed on every attempt");
+                if let Err(error) = process::give_up(self, &task, "processing_failed").await {
+                    tracing::error!(%document, %error, "could not record the failure");
+                }
+            }
+        }
+    }
+}
+
+/// 5 s, 10 s, 20 s, 40 s… capped at five minutes.
+fn backoff(attempt: i32) -> Duration {
+    let doublings = u32::try_from(attempt.saturating_sub(1)).unwrap_or(0).min(6);
+    Duration::from_secs(5 * 2u64.pow(doublings)).min(Duration::from_secs(300))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_a_cap() {
+        assert_eq!(backoff(1), Duration::from_secs(5));
+        assert_eq!(backoff(2), Duration::from_secs(10));
+        assert_eq!(backoff(4), Duration::from_secs(40));
+        assert_eq!(backoff(50), Duration::from_secs(300));
+    }
+}

@@ -1,0 +1,55 @@
+-- Screening: the work queue, results and human decisions (PostgreSQL).
+
+-- Why a document failed (a code such as `extraction_failed`, never content).
+ALTER TABLE documents ADD COLUMN failure text;
+
+-- One task per document waiting to be screened. A worker claims a task by setting `lease`
+-- and pushing `run_after` to the end of its lease; a crashed worker's task becomes due again
+-- when the lease runs out. Finishing deletes the row, in the transaction that stores the
+-- result, and only while the lease is still the worker's.
+CREATE TABLE tasks (
+    document_id     uuid PRIMARY KEY REFERENCES documents (id) ON DELETE CASCADE,
+    org_id          uuid NOT NULL REFERENCES organisations (id),
+    job_id          uuid NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+    attempts        integer NOT NULL DEFAULT 0,
+    run_after       timestamptz NOT NULL,
+    lease           uuid,
+    created_at      timestamptz NOT NULL
+);
+CREATE INDEX tasks_due ON tasks (run_after, document_id);
+CREATE INDEX tasks_job ON tasks (job_id);
+
+-- Documents uploaded before screening existed are queued now.
+INSERT INTO tasks (document_id, org_id, job_id, attempts, run_after, created_at)
+    SELECT id, org_id, job_id, 0, created_at, created_at FROM documents WHERE status = 'uploaded';
+UPDATE documents SET status = 'queued' WHERE status = 'uploaded';
+
+-- One result per document. Score and rank order are plain (the list is sorted by them); the
+-- candidate, profile, verdicts and evidence are sealed with the job key.
+CREATE TABLE results (
+    document_id     uuid PRIMARY KEY REFERENCES documents (id) ON DELETE CASCADE,
+    org_id          uuid NOT NULL REFERENCES organisations (id),
+    job_id          uuid NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+    score           integer NOT NULL CHECK (score BETWEEN 0 AND 100),
+    ranked          boolean NOT NULL,
+    engine          text NOT NULL,
+    engine_version  text NOT NULL,
+    criteria_hash   text NOT NULL,
+    sealed          bytea NOT NULL,
+    email_index     bytea,
+    screened_at     timestamptz NOT NULL
+);
+CREATE INDEX results_job ON results (job_id);
+CREATE INDEX results_email ON results (org_id, email_index);
+
+-- A person's decision on a candidate; the note is sealed with the job key.
+CREATE TABLE decisions (
+    document_id     uuid PRIMARY KEY REFERENCES documents (id) ON DELETE CASCADE,
+    org_id          uuid NOT NULL REFERENCES organisations (id),
+    job_id          uuid NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+    decision        text NOT NULL CHECK (decision IN ('advance', 'hold', 'reject')),
+    note            bytea NOT NULL,
+    decided_by      uuid NOT NULL REFERENCES users (id),
+    decided_at      timestamptz NOT NULL
+);
+CREATE INDEX decisions_job ON decisions (job_id);
