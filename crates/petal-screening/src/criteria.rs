@@ -250,3 +250,94 @@ mod tests {
         assert!(serde_json::from_str::<Criterion>(bad).is_err());
     }
 }
+
+/// A criterion proposed from a job description, for the recruiter to confirm.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Proposal {
+    /// The sentence it came from.
+    pub text: String,
+    /// `must`, or `nice` when the sentence says so ("desirable", "ideally", …).
+    pub kind: CriterionKind,
+    /// 4 for what the sentence calls essential, 3 for other musts, 1 for nice-to-haves.
+    pub weight: Weight,
+}
+
+const NICE_CUES: &[&str] = &[
+    "desirable",
+    "ideally",
+    "preferred",
+    "preferably",
+    "nice to have",
+    "bonus",
+    "advantage",
+    "a plus",
+];
+const ESSENTIAL_CUES: &[&str] = &["essential", "required", "must", "minimum", "at least"];
+
+/// Criteria proposed from a job description: each sentence or bullet that reads as a
+/// recognised requirement (degree class, experience, qualification, language, skill), at most
+/// twelve, never one that refers to a protected characteristic.
+pub fn propose(description: &str) -> Vec<Proposal> {
+    let mut proposals: Vec<(Proposal, Requirement)> = Vec::new();
+    let sentences = description
+        .split(['\n', ';', '•'])
+        .flat_map(|line| line.split(". "))
+        .map(|s| s.trim_matches(|c: char| c.is_whitespace() || "-*–.".contains(c)));
+    for sentence in sentences {
+        let length = sentence.chars().count();
+        if !(3..=300).contains(&length) || crate::fairness::protected_term(sentence).is_some() {
+            continue;
+        }
+        let requirement = interpret(sentence);
+        if requirement == Requirement::FreeText || proposals.iter().any(|(_, r)| *r == requirement)
+        {
+            continue;
+        }
+        let lower = sentence.to_lowercase();
+        let has = |cues: &[&str]| cues.iter().any(|cue| lower.contains(cue));
+        let (kind, weight) = if has(NICE_CUES) {
+            (CriterionKind::Nice, 1)
+        } else if has(ESSENTIAL_CUES) {
+            (CriterionKind::Must, 4)
+        } else {
+            (CriterionKind::Must, 3)
+        };
+        let weight = Weight::new(weight).unwrap_or(Weight::MIN);
+        proposals.push((Proposal { text: sentence.to_owned(), kind, weight }, requirement));
+        if proposals.len() == 12 {
+            break;
+        }
+    }
+    proposals.into_iter().map(|(p, _)| p).collect()
+}
+
+#[cfg(test)]
+mod proposal_tests {
+    use super::*;
+
+    #[test]
+    fn requirements_are_proposed_from_a_description() {
+        let description = "We are a friendly City firm looking for a litigator.\n\
+            - A 2:1 degree or above is essential\n\
+            - At least 3 years' PQE in commercial litigation\n\
+            - Fluent French would be an advantage; Kubernetes is a bonus\n\
+            - Aged under 30\n\
+            Join our award-winning team.";
+        let proposed: Vec<(String, CriterionKind, u8)> =
+            propose(description).into_iter().map(|p| (p.text, p.kind, p.weight.get())).collect();
+        assert_eq!(
+            proposed,
+            [
+                ("A 2:1 degree or above is essential".to_owned(), CriterionKind::Must, 4),
+                (
+                    "At least 3 years' PQE in commercial litigation".to_owned(),
+                    CriterionKind::Must,
+                    4
+                ),
+                ("Fluent French would be an advantage".to_owned(), CriterionKind::Nice, 1),
+                ("Kubernetes is a bonus".to_owned(), CriterionKind::Nice, 1),
+            ]
+        );
+        assert!(propose("").is_empty());
+    }
+}

@@ -39,6 +39,9 @@ impl From<Weight> for i64 {
 pub struct WeightError(pub i64);
 
 impl Weight {
+    /// The lowest weight.
+    pub const MIN: Weight = Weight(1);
+
     /// Accepts 1 to 5.
     pub fn new(value: i64) -> Result<Self, WeightError> {
         match u8::try_from(value) {

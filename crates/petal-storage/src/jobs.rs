@@ -23,6 +23,8 @@ pub struct NewJob<'a> {
     pub criteria: &'a serde_json::Value,
     /// The job key, wrapped by the organisation key.
     pub wrapped_key: &'a [u8],
+    /// Whether a recruiter gave the criteria (false: proposed from the description).
+    pub criteria_confirmed: bool,
     /// When it was created.
     pub now: DateTime<Utc>,
 }
@@ -40,6 +42,8 @@ pub struct Job {
     pub description: String,
     /// Its criteria.
     pub criteria: serde_json::Value,
+    /// Whether a recruiter confirmed the criteria.
+    pub criteria_confirmed: bool,
     /// `draft`, `processing`, `completed` or `failed`.
     pub status: String,
     /// The job key, wrapped by the organisation key.
@@ -62,7 +66,8 @@ pub async fn create(tx: &mut ScopedTx, job: &NewJob<'_>) -> Result<(), StorageEr
     execute!(
         &mut tx.tx,
         "INSERT INTO jobs (id, org_id, created_by, title, description, criteria, status, \
-         wrapped_key, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'draft', $7, $8, $8)",
+         wrapped_key, created_at, updated_at, criteria_confirmed) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'draft', $7, $8, $8, $9)",
         job.id.as_uuid(),
         org,
         job.created_by.as_uuid(),
@@ -71,6 +76,7 @@ pub async fn create(tx: &mut ScopedTx, job: &NewJob<'_>) -> Result<(), StorageEr
         Json(job.criteria),
         job.wrapped_key,
         job.now,
+        job.criteria_confirmed,
     )?;
     Ok(())
 }
@@ -81,6 +87,7 @@ type Row = (
     String,
     String,
     String,
+    bool,
     String,
     Vec<u8>,
     DateTime<Utc>,
@@ -91,7 +98,7 @@ type Row = (
 );
 
 const SELECT: &str = "SELECT j.id, j.created_by, j.title, j.description, CAST(j.criteria AS TEXT), \
-     j.status, j.wrapped_key, j.created_at, j.updated_at, \
+     j.criteria_confirmed, j.status, j.wrapped_key, j.created_at, j.updated_at, \
      (SELECT COUNT(*) FROM documents d WHERE d.job_id = j.id), \
      (SELECT COUNT(*) FROM documents d WHERE d.job_id = j.id AND d.status = 'screened'), \
      (SELECT COUNT(*) FROM documents d WHERE d.job_id = j.id AND d.status = 'failed') \
@@ -104,6 +111,7 @@ fn from_row(row: Row) -> Result<Job, StorageError> {
         title,
         description,
         criteria,
+        criteria_confirmed,
         status,
         wrapped_key,
         created_at,
@@ -120,6 +128,7 @@ fn from_row(row: Row) -> Result<Job, StorageError> {
         title,
         description,
         criteria,
+        criteria_confirmed,
         status,
         wrapped_key,
         created_at,
@@ -205,4 +214,25 @@ pub async fn lock(tx: &mut ScopedTx, id: JobId) -> Result<bool, StorageError> {
         id.as_uuid(),
     )?;
     Ok(locked == 1)
+}
+
+/// Replaces the job's criteria with ones a recruiter gave (so they are confirmed).
+pub async fn set_criteria(
+    tx: &mut ScopedTx,
+    id: JobId,
+    criteria: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    let org = tx.scope().org_id().as_uuid();
+    execute!(
+        &mut tx.tx,
+        "UPDATE jobs SET criteria = $3, criteria_confirmed = $4, updated_at = $5 \
+         WHERE org_id = $1 AND id = $2",
+        org,
+        id.as_uuid(),
+        Json(criteria),
+        true,
+        now,
+    )?;
+    Ok(())
 }

@@ -82,6 +82,8 @@ actions! {
     JobCompleted => "job.completed",
     /// A job failed.
     JobFailed => "job.failed",
+    /// A job's criteria were confirmed or changed.
+    CriteriaChanged => "job.criteria_changed",
     /// A job was re-screened.
     JobRescreened => "job.rescreened",
     /// A human decision was recorded.

@@ -84,7 +84,8 @@ pub(crate) async fn job_with_key(
     request_body(content_type = "multipart/form-data", description = "one or more `file` parts"),
     responses((status = 201, body = UploadResponse), (status = 400, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 409, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 pub async fn upload(
     State(state): State<AppState>,
     user: Authorized<ManageJobs>,
@@ -93,8 +94,16 @@ pub async fn upload(
 ) -> Result<(StatusCode, Json<UploadResponse>), ApiError> {
     // A short read: no transaction is held while the files stream in.
     let mut tx = state.db.begin_snapshot(user.user.scope()).await?;
-    let (_, key) = job_with_key(&state, &mut tx, id).await?;
+    let (job, key) = job_with_key(&state, &mut tx, id).await?;
     drop(tx);
+    if !job.criteria_confirmed {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "criteria_not_confirmed",
+            "The job's criteria were proposed from its description: confirm them \
+             (PUT /api/v1/jobs/{id}/criteria) before uploading CVs.",
+        ));
+    }
     let to = Destination {
         scope: user.user.scope(),
         job: id,

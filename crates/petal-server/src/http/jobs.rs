@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use petal_domain::audit::{AuditAction, AuditEvent, Detail, Target};
 use petal_domain::{JobId, Permission, UserId};
-use petal_screening::criteria::{Criterion, Requirement};
+use petal_screening::criteria::{Criterion, Requirement, propose};
 use petal_screening::fairness::{protected_term, proxy_warnings};
 use petal_screening::{CriterionKind, Weight};
 use petal_storage::{audit, jobs};
@@ -89,6 +89,9 @@ pub struct JobView {
     title: String,
     description: String,
     criteria: Vec<CriterionView>,
+    /// False while the criteria are proposals read from the description: confirm them with
+    /// `PUT /api/v1/jobs/{id}/criteria` before uploading CVs.
+    criteria_confirmed: bool,
     /// Proxies for protected characteristics found in the criteria, for the recruiter to
     /// reconsider.
     warnings: Vec<CriterionWarning>,
@@ -133,6 +136,7 @@ impl TryFrom<jobs::Job> for JobView {
             title: job.title,
             description: job.description,
             criteria,
+            criteria_confirmed: job.criteria_confirmed,
             warnings,
             status: job.status,
             progress: Progress { total: job.total, done: job.done, failed: job.failed },
@@ -213,8 +217,20 @@ fn requirement_words(requirement: &Requirement) -> Option<String> {
     }
 }
 
-/// Checks a new job and gives each criterion its id.
-fn validate(request: NewJobRequest) -> Result<(String, String, Vec<Criterion>), ApiError> {
+/// Checks a list of criteria and gives each its id.
+fn validate_criteria(inputs: Vec<CriterionInput>) -> Result<Vec<Criterion>, ApiError> {
+    if inputs.is_empty() || inputs.len() > MAX_CRITERIA {
+        return Err(invalid(
+            "invalid_criteria",
+            format!("a job needs 1 to {MAX_CRITERIA} criteria"),
+        ));
+    }
+    inputs.into_iter().enumerate().map(|(i, c)| criterion(i + 1, c)).collect()
+}
+
+/// Checks a new job and gives each criterion its id. Without criteria, they are proposed
+/// from the description (unconfirmed); the last value says whether they were given.
+fn validate(request: NewJobRequest) -> Result<(String, String, Vec<Criterion>, bool), ApiError> {
     let title = request.title.trim().to_owned();
     if title.is_empty() || title.chars().count() > MAX_TITLE {
         return Err(invalid("invalid_title", format!("title must be 1 to {MAX_TITLE} characters")));
@@ -225,19 +241,28 @@ fn validate(request: NewJobRequest) -> Result<(String, String, Vec<Criterion>), 
             format!("description must be at most {MAX_DESCRIPTION} characters"),
         ));
     }
-    if request.criteria.is_empty() || request.criteria.len() > MAX_CRITERIA {
-        return Err(invalid(
-            "invalid_criteria",
-            format!("a job needs 1 to {MAX_CRITERIA} criteria"),
-        ));
+    if !request.criteria.is_empty() {
+        let criteria = validate_criteria(request.criteria)?;
+        return Ok((title, request.description, criteria, true));
     }
-    let criteria = request
-        .criteria
+    let proposed: Vec<Criterion> = propose(&request.description)
         .into_iter()
         .enumerate()
-        .map(|(i, c)| criterion(i + 1, c))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok((title, request.description, criteria))
+        .map(|(i, p)| Criterion {
+            id: format!("c{}", i + 1),
+            text: p.text,
+            kind: p.kind,
+            weight: p.weight,
+            requirement: None,
+        })
+        .collect();
+    if proposed.is_empty() {
+        return Err(invalid(
+            "invalid_criteria",
+            "give criteria, or a description from which criteria can be proposed",
+        ));
+    }
+    Ok((title, request.description, proposed, false))
 }
 
 /// Creates a job (Reviewers and Admins).
@@ -249,7 +274,7 @@ pub async fn create(
     user: Authorized<ManageJobs>,
     Json(request): Json<NewJobRequest>,
 ) -> Result<(StatusCode, Json<JobView>), ApiError> {
-    let (title, description, criteria) = validate(request)?;
+    let (title, description, criteria, criteria_confirmed) = validate(request)?;
     let criteria = serde_json::to_value(&criteria).map_err(|e| ApiError::internal(&e))?;
     let now = state.clock.now();
     let id = JobId::new();
@@ -263,11 +288,13 @@ pub async fn create(
         description: &description,
         criteria: &criteria,
         wrapped_key: &wrapped_key,
+        criteria_confirmed,
         now,
     };
     jobs::create(&mut tx, &new).await?;
     let event = AuditEvent::success(AuditAction::JobCreated, Some(Target::job(id)))
-        .detail("criteria", Detail::Number(criteria.as_array().map_or(0, |a| a.len() as i64)));
+        .detail("criteria", Detail::Number(criteria.as_array().map_or(0, |a| a.len() as i64)))
+        .detail("criteria_proposed", Detail::Flag(!criteria_confirmed));
     audit::append(&mut tx, now, &user.user.audit(), &event).await?;
     let job = jobs::get(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
     tx.commit().await?;
@@ -297,6 +324,47 @@ pub async fn get(
 ) -> Result<Json<JobView>, ApiError> {
     let mut tx = state.db.begin_snapshot(user.user.scope()).await?;
     let job = jobs::get(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
+    Ok(Json(JobView::try_from(job)?))
+}
+
+/// New criteria for a job.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CriteriaRequest {
+    criteria: Vec<CriterionInput>,
+}
+
+/// Confirms or replaces a job's criteria (Reviewers and Admins). Results screened against
+/// earlier criteria show as `stale` until the job is re-screened.
+#[utoipa::path(put, path = "/api/v1/jobs/{id}/criteria", tag = "jobs",
+    params(("id" = String, Path, format = Uuid)), request_body = CriteriaRequest,
+    responses((status = 200, body = JobView), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_criteria(
+    State(state): State<AppState>,
+    user: Authorized<ManageJobs>,
+    Path(id): Path<JobId>,
+    Json(request): Json<CriteriaRequest>,
+) -> Result<Json<JobView>, ApiError> {
+    let criteria = validate_criteria(request.criteria)?;
+    let hash = petal_screening::engine::criteria_hash(&criteria);
+    let criteria = serde_json::to_value(&criteria).map_err(|e| ApiError::internal(&e))?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin_scoped(user.user.scope()).await?;
+    if !jobs::lock(&mut tx, id).await? {
+        return Err(ApiError::not_found());
+    }
+    let before = jobs::get(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
+    let before: Vec<Criterion> =
+        serde_json::from_value(before.criteria).map_err(|e| ApiError::internal(&e))?;
+    jobs::set_criteria(&mut tx, id, &criteria, now).await?;
+    let event = AuditEvent::success(AuditAction::CriteriaChanged, Some(Target::job(id)))
+        .detail("before_hash", Detail::Label(petal_screening::engine::criteria_hash(&before)))
+        .detail("after_hash", Detail::Label(hash))
+        .detail("criteria", Detail::Number(criteria.as_array().map_or(0, |a| a.len() as i64)));
+    audit::append(&mut tx, now, &user.user.audit(), &event).await?;
+    let job = jobs::get(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
+    tx.commit().await?;
     Ok(Json(JobView::try_from(job)?))
 }
 

@@ -154,6 +154,7 @@ fn json_api() -> OpenApiRouter<AppState> {
         .routes(routes!(security::alerts))
         .routes(routes!(jobs::create, jobs::list))
         .routes(routes!(jobs::get, jobs::delete))
+        .routes(routes!(jobs::set_criteria))
         .routes(routes!(documents::list))
         .routes(routes!(documents::get, documents::delete))
         .routes(routes!(links::issue))

@@ -487,3 +487,76 @@ async fn a_few_hundred_mixed_cvs_are_ranked(backend: Backend) {
     assert!(scores[0] > scores[239]);
 }
 on_both_backends!(a_few_hundred_mixed_cvs_are_ranked);
+
+async fn criteria_proposed_from_a_description_wait_for_confirmation(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (admin, reviewer) = reviewer_team(&app, "Propose").await;
+    let viewer = app.member(&admin, "vic@propose.test", "viewer").await;
+    let response = app
+        .as_user(&reviewer, Method::POST, "/api/v1/jobs")
+        .json(&json!({
+            "title": "Litigation associate",
+            "description": "- A 2:1 degree or above is essential\n\
+                            - At least 3 years' experience in litigation\n\
+                            - Fluent French would be an advantage\n\
+                            - Under 30 years old",
+            "criteria": []
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let job: Value = response.json().await.unwrap();
+    assert_eq!(job["criteria_confirmed"], false);
+    let texts: Vec<&str> =
+        job["criteria"].as_array().unwrap().iter().map(|c| c["text"].as_str().unwrap()).collect();
+    assert_eq!(
+        texts,
+        [
+            "A 2:1 degree or above is essential",
+            "At least 3 years' experience in litigation",
+            "Fluent French would be an advantage"
+        ],
+        "a protected characteristic is never proposed"
+    );
+    let id = job["id"].as_str().unwrap();
+    let refused = app.upload(&reviewer, id, &[("a.txt", text(STRONG))]).await;
+    assert_eq!(refused.status(), 409);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "criteria_not_confirmed");
+
+    let path = format!("/api/v1/jobs/{id}/criteria");
+    let confirm = |user: &SignedIn, criteria: Value| {
+        app.as_user(user, Method::PUT, &path).json(&json!({"criteria": criteria})).send()
+    };
+    let proposed: Vec<Value> = job["criteria"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| json!({"text": c["text"], "kind": c["kind"], "weight": c["weight"]}))
+        .collect();
+    assert_eq!(confirm(&viewer, json!(proposed)).await.unwrap().status(), 403);
+    let protected = json!([{"text": "Married", "kind": "must", "weight": 1}]);
+    assert_eq!(confirm(&reviewer, protected).await.unwrap().status(), 422);
+    let confirmed = confirm(&reviewer, json!(proposed)).await.unwrap();
+    assert_eq!(confirmed.status(), 200);
+    assert_eq!(confirmed.json::<Value>().await.unwrap()["criteria_confirmed"], true);
+    app.upload_one(&reviewer, id, "a.txt", &text(STRONG)).await;
+    app.wait_for_job(&reviewer, id).await;
+    assert_eq!(app.results(&reviewer, id).await[0]["stale"], false);
+
+    // Changed criteria make earlier results stale until the job is re-screened.
+    let changed = json!([{"text": "Fluent French", "kind": "must", "weight": 5}]);
+    assert_eq!(confirm(&reviewer, changed).await.unwrap().status(), 200);
+    assert_eq!(app.results(&reviewer, id).await[0]["stale"], true);
+    let rescreen = app.as_user(&reviewer, Method::POST, &format!("/api/v1/jobs/{id}/rescreen"));
+    assert_eq!(rescreen.send().await.unwrap().status(), 202);
+    app.wait_for_job(&reviewer, id).await;
+    let results = app.results(&reviewer, id).await;
+    assert_eq!(
+        (results[0]["stale"].as_bool(), results[0]["score"].as_u64()),
+        (Some(false), Some(100))
+    );
+    assert!(app.audit_actions().await.iter().any(|(a, _, _)| a == "job.criteria_changed"));
+}
+on_both_backends!(criteria_proposed_from_a_description_wait_for_confirmation);

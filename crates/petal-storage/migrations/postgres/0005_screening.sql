@@ -1,5 +1,9 @@
 -- Screening: the work queue, results and human decisions (PostgreSQL).
 
+-- A job created from a description alone holds proposed criteria until a recruiter confirms
+-- them; nothing is screened before. Jobs created before this have confirmed criteria.
+ALTER TABLE jobs ADD COLUMN criteria_confirmed boolean NOT NULL DEFAULT true;
+
 -- Why a document failed (a code such as `extraction_failed`, never content).
 ALTER TABLE documents ADD COLUMN failure text;
 
