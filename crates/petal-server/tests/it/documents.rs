@@ -357,6 +357,9 @@ async fn the_data_directory_holds_no_candidate_plaintext_and_no_trace_of_a_delet
         assert!(contains(bytes, candidate.as_bytes()), "{name} does not hold {candidate}");
     }
     app.upload_ok(&reviewer, &job, &upload).await;
+    // Screened too: results and evidence hold the candidates' details, sealed.
+    let screened = app.wait_for_job(&reviewer, &job).await;
+    assert_eq!(screened["progress"]["done"], 6);
 
     let db = app.db.connect().await;
     let (wrapped_key, objects): (Vec<u8>, Vec<String>) =
@@ -428,6 +431,9 @@ async fn rotating_the_master_key_keeps_everything_readable(backend: Backend) {
     let (_, reviewer, _, job) = team(&app).await;
     let files = every_format();
     let id = app.upload_one(&reviewer, &job, files[0].0, &files[0].1).await;
+    // Running the CLI blocks this test's runtime, which also runs the server: let the server
+    // finish screening first, so it holds no write transaction the CLI would wait for.
+    app.wait_for_job(&reviewer, &job).await;
     let key_file = app.db.data_dir.path().join("master.key");
     let before = std::fs::read_to_string(&key_file).unwrap();
     // Step one while the server runs: a new current key, everything re-wrapped under it, the
@@ -523,6 +529,11 @@ async fn job_and_document_routes_check_session_role_and_organisation(backend: Ba
         (Method::POST, format!("/api/v1/jobs/{job}/documents"), 403),
         (Method::POST, format!("/api/v1/documents/{doc}/url"), 403),
         (Method::DELETE, format!("/api/v1/documents/{doc}"), 403),
+        (Method::GET, format!("/api/v1/jobs/{job}/results"), 200),
+        (Method::GET, format!("/api/v1/jobs/{job}/events"), 200),
+        (Method::POST, format!("/api/v1/jobs/{job}/rescreen"), 403),
+        (Method::PUT, format!("/api/v1/jobs/{job}/criteria"), 403),
+        (Method::PUT, format!("/api/v1/documents/{doc}/decision"), 403),
         (Method::DELETE, format!("/api/v1/jobs/{job}"), 403),
     ];
     for (method, path, viewer_status) in &routes {
@@ -534,6 +545,14 @@ async fn job_and_document_routes_check_session_role_and_organisation(backend: Ba
             if path.ends_with("/documents") && *method == Method::POST {
                 let part = reqwest::multipart::Part::bytes(b"Jane\n".to_vec()).file_name("cv.txt");
                 request = request.multipart(reqwest::multipart::Form::new().part("file", part));
+            }
+            if path.ends_with("/decision") {
+                request = request.json(&serde_json::json!({"decision": "reject"}));
+            }
+            if path.ends_with("/criteria") {
+                let criteria =
+                    [serde_json::json!({"text": "Fluent Welsh", "kind": "must", "weight": 1})];
+                request = request.json(&serde_json::json!({ "criteria": criteria }));
             }
             request.send()
         };
@@ -557,19 +576,15 @@ async fn job_and_document_routes_check_session_role_and_organisation(backend: Ba
         .unwrap();
     assert_eq!(viewer_create.status(), 403);
     // Lists never show another organisation's rows.
-    let listed: Value = app
-        .as_user(&reviewer, Method::GET, "/api/v1/jobs")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = app.get_json(&reviewer, "/api/v1/jobs").await;
     let titles: Vec<&str> =
         listed.as_array().unwrap().iter().map(|j| j["title"].as_str().unwrap()).collect();
     assert_eq!(titles, ["Trainee solicitor 2027"]);
     // Nothing above changed the organisation's data.
     assert_eq!(app.db.count("SELECT COUNT(*) FROM documents").await, 1);
+    assert_eq!(app.db.count("SELECT COUNT(*) FROM decisions").await, 0);
+    let job_now = app.get_json(&reviewer, &format!("/api/v1/jobs/{job}")).await;
+    assert_eq!(job_now["criteria"][0]["text"], "Qualifying law degree");
     app.stop().await.unwrap();
 }
 on_both_backends!(job_and_document_routes_check_session_role_and_organisation);

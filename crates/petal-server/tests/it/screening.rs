@@ -52,33 +52,55 @@ fn flags(result: &Value) -> Vec<&str> {
     result["flags"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect()
 }
 
-/// Reads a job's progress stream until it ends; returns the `progress` payloads and the
-/// reason it ended.
-async fn watch(app: &TestApp, user: &SignedIn, job: &str) -> (Vec<Value>, String) {
-    let response =
-        app.as_user(user, Method::GET, &format!("/api/v1/jobs/{job}/events")).send().await.unwrap();
-    assert_eq!(response.status(), 200);
-    assert_eq!(response.headers()["content-type"], "text/event-stream");
-    let mut stream = response.bytes_stream();
-    let mut buffer = String::new();
-    let mut progress = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        buffer.push_str(std::str::from_utf8(&chunk.unwrap()).unwrap());
-        while let Some(at) = buffer.find("\n\n") {
-            let block: String = buffer.drain(..at + 2).collect();
-            let field = |name: &str| {
-                block.lines().find_map(|l| l.strip_prefix(name)).map(|v| v.trim().to_owned())
-            };
-            match field("event:").as_deref() {
-                Some("progress") => {
-                    progress.push(serde_json::from_str(&field("data:").unwrap()).unwrap());
+/// A job's progress stream, read event by event.
+struct Progress {
+    stream: std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>>>>,
+    buffer: String,
+}
+
+impl Progress {
+    async fn open(app: &TestApp, user: &SignedIn, job: &str) -> Self {
+        let response = app
+            .as_user(user, Method::GET, &format!("/api/v1/jobs/{job}/events"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        Self { stream: Box::pin(response.bytes_stream()), buffer: String::new() }
+    }
+
+    /// The next event's name and data.
+    async fn next(&mut self) -> (String, String) {
+        loop {
+            if let Some(at) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..at + 2).collect();
+                let field = |name: &str| {
+                    block.lines().find_map(|l| l.strip_prefix(name)).map(|v| v.trim().to_owned())
+                };
+                if let (Some(event), Some(data)) = (field("event:"), field("data:")) {
+                    return (event, data);
                 }
-                Some("end") => return (progress, field("data:").unwrap()),
+                continue;
+            }
+            let chunk = self.stream.next().await.expect("the stream closed without an end event");
+            self.buffer.push_str(std::str::from_utf8(&chunk.unwrap()).unwrap());
+        }
+    }
+
+    /// The `progress` payloads until the stream ends, and why it ended.
+    async fn until_end(&mut self) -> (Vec<Value>, String) {
+        let mut progress = Vec::new();
+        loop {
+            match self.next().await {
+                (event, data) if event == "progress" => {
+                    progress.push(serde_json::from_str(&data).unwrap());
+                }
+                (event, reason) if event == "end" => return (progress, reason),
                 _ => {}
             }
         }
     }
-    panic!("the stream closed without an end event");
 }
 
 async fn a_job_goes_from_upload_to_a_ranked_list_with_live_progress(backend: Backend) {
@@ -96,11 +118,15 @@ async fn a_job_goes_from_upload_to_a_ranked_list_with_live_progress(backend: Bac
         ("scan.pdf", corpus::scanned_pdf()),
     ];
     // Watch from before the upload until the job finishes.
-    let ((progress, reason), uploaded) =
-        tokio::join!(watch(&app, &reviewer, &job), app.upload_ok(&reviewer, &job, &files));
+    let mut watching = Progress::open(&app, &reviewer, &job).await;
+    let (event, first) = watching.next().await;
+    assert_eq!(event, "progress");
+    let first: Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(first, json!({"status": "draft", "total": 0, "done": 0, "failed": 0}));
+    let uploaded = app.upload_ok(&reviewer, &job, &files).await;
+    let (progress, reason) = watching.until_end().await;
     assert_eq!(uploaded["documents"].as_array().unwrap().len(), 5);
     assert_eq!(reason, "finished");
-    assert_eq!(progress[0]["status"], "draft");
     let last = progress.last().unwrap();
     assert_eq!(last["status"], "completed");
     assert_eq!((last["total"].as_i64(), last["done"].as_i64()), (Some(5), Some(5)));

@@ -114,6 +114,10 @@ impl TestApp {
         extra_env: &[(&str, String)],
         clock: Arc<FixedClock>,
     ) -> TestApp {
+        // PETAL_TEST_LOG=1 shows the servers' logs (errors behind a 500, for example).
+        if std::env::var_os("PETAL_TEST_LOG").is_some() {
+            let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn").try_init();
+        }
         let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
         let addr = listener.local_addr().unwrap();
         let mut env = db.env();
