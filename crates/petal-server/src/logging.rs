@@ -8,8 +8,10 @@ use tracing_subscriber::EnvFilter;
 
 /// Installs the global subscriber. `default_level` applies unless `RUST_LOG` says otherwise.
 pub fn init(default_level: &str) {
+    // lopdf reports damaged structure of the PDFs it reads at `warn`; a CV's file is the
+    // candidate's, so only its errors are kept.
     let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new(format!("{default_level},sqlx=warn")));
+        .unwrap_or_else(|_| EnvFilter::new(format!("{default_level},sqlx=warn,lopdf=error")));
     // A second initialisation (tests starting several apps) keeps the first subscriber.
     let _ = tracing_subscriber::fmt()
         .json()

@@ -185,7 +185,7 @@ impl Database {
             // IMMEDIATE takes SQLite's write lock at once, so a transaction that reads before
             // it writes cannot fail half-way when another writer committed in between.
             Database::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
-            Database::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Database::Postgres(pool) => Tx::Postgres(begin_postgres(pool, "BEGIN").await?),
         })
     }
 
@@ -201,7 +201,7 @@ impl Database {
             // A WAL read transaction reads from the snapshot taken at its first read.
             Database::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
             Database::Postgres(pool) => Tx::Postgres(
-                pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?,
+                begin_postgres(pool, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?,
             ),
         };
         tx.enter(scope.clone()).await
@@ -227,6 +227,22 @@ impl ScopedTx {
     pub async fn commit(self) -> Result<(), StorageError> {
         self.tx.commit().await
     }
+}
+
+/// Starts a PostgreSQL transaction on a task of its own. sqlx 0.8 is not cancel-safe here: a
+/// request dropped while `BEGIN` is in flight (a client disconnecting) leaves the connection
+/// inside a transaction nothing rolls back, and the pool hands it to the next borrower
+/// (sqlx issue #4393). On its own task the `BEGIN` always completes, and a transaction nobody
+/// awaits any more is dropped, and so rolled back, normally.
+async fn begin_postgres(
+    pool: &PgPool,
+    statement: &'static str,
+) -> Result<Transaction<'static, Postgres>, StorageError> {
+    let pool = pool.clone();
+    tokio::spawn(async move { pool.begin_with(statement).await })
+        .await
+        .map_err(|e| StorageError::Config(format!("the database task failed: {e}")))?
+        .map_err(Into::into)
 }
 
 /// Creates an empty database file readable by its owner only, unless it exists (SQLite gives its

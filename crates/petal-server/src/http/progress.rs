@@ -9,7 +9,7 @@ use axum::extract::{Path, Request, State};
 use axum::http::HeaderValue;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
-use petal_domain::JobId;
+use petal_domain::{JobId, SessionId};
 use petal_storage::{OrgScope, jobs, sessions};
 use serde::Serialize;
 use std::convert::Infallible;
@@ -46,6 +46,27 @@ async fn snapshot(state: &AppState, scope: &OrgScope, id: JobId) -> Option<Progr
     Some(ProgressEvent { status: job.status, total: job.total, done: job.done, failed: job.failed })
 }
 
+/// What one look at the job found.
+enum Look {
+    Progress(ProgressEvent),
+    SessionEnded,
+    JobGone,
+}
+
+/// Checks that the session is still live (without counting as activity), then reads the job.
+async fn look(state: &AppState, scope: &OrgScope, session: SessionId, id: JobId) -> Look {
+    let now = state.clock.now();
+    let live = sessions::authenticate(&state.db, session, now, state.auth.idle, false)
+        .await
+        .ok()
+        .flatten()
+        .is_some();
+    if !live {
+        return Look::SessionEnded;
+    }
+    snapshot(state, scope, id).await.map_or(Look::JobGone, Look::Progress)
+}
+
 /// Where the stream is.
 enum Step {
     /// Still watching; the last event sent, if any.
@@ -73,17 +94,15 @@ pub async fn events(
         async move {
             let Step::Watching(last) = step else { return None };
             loop {
-                let now = state.clock.now();
-                let live = sessions::authenticate(&state.db, session, now, state.auth.idle, false)
-                    .await
-                    .ok()
-                    .flatten()
-                    .is_some();
-                if !live {
-                    return Some((Ok(end("session_ended")), Step::Over));
-                }
-                let Some(current) = snapshot(&state, &scope, id).await else {
-                    return Some((Ok(end("job_gone")), Step::Over));
+                // The stream is dropped wherever it stands when the client goes away. Reading
+                // on a task of its own lets a database call that has started finish (a
+                // transaction cancelled half-way through BEGIN would go back to the pool open).
+                let (state_, scope_) = (state.clone(), scope.clone());
+                let read = tokio::spawn(async move { look(&state_, &scope_, session, id).await });
+                let current = match read.await {
+                    Ok(Look::Progress(current)) => current,
+                    Ok(Look::SessionEnded) => return Some((Ok(end("session_ended")), Step::Over)),
+                    Ok(Look::JobGone) | Err(_) => return Some((Ok(end("job_gone")), Step::Over)),
                 };
                 if last.as_ref() == Some(&current) && current.finished() {
                     return Some((Ok(end("finished")), Step::Over));
