@@ -586,3 +586,60 @@ async fn criteria_proposed_from_a_description_wait_for_confirmation(backend: Bac
     assert!(app.audit_actions().await.iter().any(|(a, _, _)| a == "job.criteria_changed"));
 }
 on_both_backends!(criteria_proposed_from_a_description_wait_for_confirmation);
+
+async fn chromium_and_two_column_pdfs_are_read_in_order_and_flagged(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, reviewer) = reviewer_team(&app, "Producers").await;
+    let criteria = json!([
+        {"text": "Conveyancing", "kind": "must", "weight": 3},
+        {"text": "3+ years' experience in litigation", "kind": "must", "weight": 3},
+        {"text": "2:1 degree or above", "kind": "must", "weight": 2}
+    ]);
+    let job = app.create_job_with(&reviewer, "Property paralegal", criteria).await;
+    let job = job["id"].as_str().unwrap().to_owned();
+    let fixtures = "../petal-documents/tests/fixtures";
+    let chromium = |name: &str| std::fs::read(format!("{fixtures}/{name}")).unwrap();
+    // Printed by headless Chromium: the same CV with and without a white injected line.
+    let left = ["Saoirse Tregarthen", "saoirse@example.test", "LLB, 2:1, University of Bath"];
+    let right = [
+        "Associate, Harbour LLP, Jan 2015 - Dec 2020: litigation",
+        "Paralegal, Quay LLP, Jan 2013 - Dec 2014: disputes",
+        "Languages: French and Welsh",
+    ];
+    app.upload_ok(
+        &reviewer,
+        &job,
+        &[
+            ("chromium-injected.pdf", chromium("cv-injection.pdf")),
+            ("chromium-clean.pdf", chromium("cv-injection-clean.pdf")),
+            ("two-columns.pdf", corpus::pdf_two_columns(&left, &right)),
+        ],
+    )
+    .await;
+    app.wait_for_job(&reviewer, &job).await;
+    let results = app.results(&reviewer, &job).await;
+    let marguerite: Vec<&Value> =
+        results.iter().filter(|r| r["candidate"]["name"] == "Marguerite Oyelaran").collect();
+    assert_eq!(marguerite.len(), 2, "{results:#?}");
+    assert_eq!(marguerite[0]["score"], marguerite[1]["score"]);
+    assert_eq!(marguerite[0]["criteria"], marguerite[1]["criteria"]);
+    let mut flagged: Vec<Vec<&str>> = marguerite.iter().map(|r| flags(r)).collect();
+    flagged.sort();
+    assert_eq!(flagged, [vec![], vec!["hidden_text", "prompt_injection_suspected"]]);
+    assert_eq!(marguerite[0]["criteria"][0]["verdict"], "met", "conveyancing, quoted from the PDF");
+
+    // Drawn line by line across both columns; read column by column, so each quote is one
+    // line of one column.
+    let columns = by_name(&results, "Saoirse Tregarthen");
+    let experience = &columns["criteria"][1];
+    assert_eq!(experience["verdict"], "met");
+    let quotes: Vec<&str> = experience["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["quote"].as_str().unwrap())
+        .collect();
+    assert_eq!(quotes, right[..2]);
+    assert_eq!(columns["criteria"][2]["evidence"][0]["quote"], left[2]);
+}
+on_both_backends!(chromium_and_two_column_pdfs_are_read_in_order_and_flagged);
