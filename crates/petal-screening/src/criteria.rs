@@ -119,6 +119,9 @@ fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The most years of experience a criterion can ask for.
+pub const MAX_YEARS: u32 = 60;
+
 const NUMBER_WORDS: &[&str] =
     &["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
 
@@ -139,10 +142,10 @@ fn years_minimum(text: &str) -> Option<u32> {
             return None;
         }
         let before = |back: usize| i.checked_sub(back).and_then(|j| words.get(j));
-        let last = number(before(1)?)?;
+        let last = number(before(1)?).filter(|n| *n <= MAX_YEARS)?;
         // "3 to 5 years": the minimum is the first number.
         match (before(2).map(String::as_str), before(3).and_then(|w| number(w))) {
-            (Some("to" | "or"), Some(first)) => Some(first),
+            (Some("to" | "or"), Some(first)) if first <= last => Some(first),
             _ => Some(last),
         }
     })

@@ -221,9 +221,10 @@ fn years(minimum: u32, area: Option<&str>, cv: &CvText<'_>, today: Month) -> Fin
     let months = merged_months(&dated);
     let spans: Vec<Span> = dated.iter().map(|s| s.span).collect();
     let described = format!("{} years {} months of dated experience", months / 12, months % 12);
-    let verdict = if months >= minimum * 12 {
+    let wanted = minimum.saturating_mul(12);
+    let verdict = if months >= wanted {
         Verdict::Met
-    } else if months * 2 >= minimum * 12 {
+    } else if months.saturating_mul(2) >= wanted {
         Verdict::Partial
     } else {
         Verdict::NotMet

@@ -166,13 +166,15 @@ pub async fn delete(
     // The job row first, as everything that changes a job's documents locks it (ARCHITECTURE.md).
     jobs::lock(&mut tx, job.id).await?;
     documents::delete(&mut tx, id).await?;
+    // The blob goes before the row is committed: if it cannot be deleted, nothing is. It goes
+    // before the audit append too, so the organisation's audit head is not held while the
+    // object store answers.
+    state.objects.delete(&document.object_name).await.map_err(|e| ApiError::internal(&e))?;
     let event = AuditEvent::success(AuditAction::DocumentDeleted, Some(Target::document(id)))
         .detail("job_id", petal_domain::audit::Detail::Label(job.id.to_string()));
     audit::append(&mut tx, now, &user.user.audit(), &event).await?;
     // If it was the last document waiting, the job is done.
     crate::screening::complete_if_done(&mut tx, job.id, now).await?;
-    // The blob goes before the row is committed: if it cannot be deleted, nothing is.
-    state.objects.delete(&document.object_name).await.map_err(|e| ApiError::internal(&e))?;
     tx.commit().await?;
     super::jobs::flush_deletions(&state).await;
     Ok(StatusCode::NO_CONTENT)

@@ -156,10 +156,58 @@ fn invalid(code: &'static str, message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
 }
 
+/// Longest word of a typed requirement (a skill, synonym, area or language).
+const MAX_TERM: usize = 100;
+/// Most synonyms of a skill.
+const MAX_SYNONYMS: usize = 20;
+
+/// Whether `text` holds control characters other than line breaks and tabs (PostgreSQL
+/// refuses NUL; none belongs in a job).
+fn has_controls(text: &str) -> bool {
+    text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+}
+
+/// Checks the free words of a typed requirement: sizes, and numbers in range.
+fn check_requirement(n: usize, requirement: &Requirement) -> Result<(), ApiError> {
+    let too_long = |term: &str| {
+        term.trim().is_empty() || term.chars().count() > MAX_TERM || has_controls(term)
+    };
+    let problem = match requirement {
+        Requirement::Skill { skill, synonyms }
+            if too_long(skill)
+                || synonyms.len() > MAX_SYNONYMS
+                || synonyms.iter().any(|s| too_long(s)) =>
+        {
+            format!(
+                "a skill and each of at most {MAX_SYNONYMS} synonyms must be 1 to {MAX_TERM} characters"
+            )
+        }
+        Requirement::YearsExperience { minimum, area }
+            if *minimum > petal_screening::criteria::MAX_YEARS
+                || area.as_deref().is_some_and(too_long) =>
+        {
+            format!(
+                "minimum must be 0 to {} years, and an area 1 to {MAX_TERM} characters",
+                petal_screening::criteria::MAX_YEARS
+            )
+        }
+        Requirement::Language { language } if too_long(language) => {
+            format!("language must be 1 to {MAX_TERM} characters")
+        }
+        Requirement::LegalQualification { qualifications }
+            if qualifications.is_empty() || qualifications.len() > 10 =>
+        {
+            "name 1 to 10 qualifications".to_owned()
+        }
+        _ => return Ok(()),
+    };
+    Err(invalid("invalid_criteria", format!("criterion {n}: {problem}")))
+}
+
 /// Checks one criterion (the `n`th) and gives it its id.
 fn criterion(n: usize, input: CriterionInput) -> Result<Criterion, ApiError> {
     let text = input.text.trim().to_owned();
-    if text.is_empty() || text.chars().count() > MAX_CRITERION {
+    if text.is_empty() || text.chars().count() > MAX_CRITERION || has_controls(&text) {
         return Err(invalid(
             "invalid_criteria",
             format!("criterion {n} must be 1 to {MAX_CRITERION} characters"),
@@ -194,6 +242,9 @@ fn criterion(n: usize, input: CriterionInput) -> Result<Criterion, ApiError> {
         .map(serde_json::from_value::<Requirement>)
         .transpose()
         .map_err(|e| invalid("invalid_criteria", format!("criterion {n}: requirement: {e}")))?;
+    if let Some(requirement) = &requirement {
+        check_requirement(n, requirement)?;
+    }
     if let Some(found) =
         requirement.as_ref().and_then(requirement_words).and_then(|w| protected_term(&w))
     {
@@ -232,13 +283,15 @@ fn validate_criteria(inputs: Vec<CriterionInput>) -> Result<Vec<Criterion>, ApiE
 /// from the description (unconfirmed); the last value says whether they were given.
 fn validate(request: NewJobRequest) -> Result<(String, String, Vec<Criterion>, bool), ApiError> {
     let title = request.title.trim().to_owned();
-    if title.is_empty() || title.chars().count() > MAX_TITLE {
+    if title.is_empty() || title.chars().count() > MAX_TITLE || has_controls(&title) {
         return Err(invalid("invalid_title", format!("title must be 1 to {MAX_TITLE} characters")));
     }
-    if request.description.chars().count() > MAX_DESCRIPTION {
+    if request.description.chars().count() > MAX_DESCRIPTION || has_controls(&request.description) {
         return Err(invalid(
             "invalid_description",
-            format!("description must be at most {MAX_DESCRIPTION} characters"),
+            format!(
+                "description must be at most {MAX_DESCRIPTION} characters, without control characters"
+            ),
         ));
     }
     if !request.criteria.is_empty() {

@@ -99,8 +99,10 @@ pub async fn list(
         let plain = key
             .open_field("result", result.document_id, &result.sealed)
             .map_err(|e| ApiError::internal(&e))?;
-        let screening: Screening =
-            serde_json::from_slice(&plain).map_err(|e| ApiError::internal(&e))?;
+        // The decoder's message could quote the candidate's data: it is not logged.
+        let screening: Screening = serde_json::from_slice(&plain).map_err(|_| {
+            ApiError::internal(&format!("stored result of {} does not decode", result.document_id))
+        })?;
         opened.push((result, screening));
     }
     opened
@@ -238,7 +240,11 @@ pub async fn rescreen(
 ) -> Result<(StatusCode, Json<RescreenResponse>), ApiError> {
     let now = state.clock.now();
     let mut tx = state.db.begin_scoped(user.user.scope()).await?;
-    petal_storage::jobs::get(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
+    // The job row first (ARCHITECTURE.md, lock order): documents deleted meanwhile are not
+    // listed.
+    if !petal_storage::jobs::lock(&mut tx, id).await? {
+        return Err(ApiError::not_found());
+    }
     let ids: Vec<DocumentId> =
         documents::list_for_job(&mut tx, id).await?.into_iter().map(|d| d.id).collect();
     crate::screening::enqueue(&mut tx, id, &ids, now, &user.user.audit()).await?;

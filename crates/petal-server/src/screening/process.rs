@@ -83,12 +83,14 @@ fn screen(
 ) -> Outcome {
     match reading {
         Ok(reading) => {
-            let empty = reading.visible.trim().is_empty() && reading.hidden.trim().is_empty();
+            // A PDF without visible text is a scan, even when an OCR layer (invisible text)
+            // was added to it: it is not ranked.
+            let blank = reading.visible.trim().is_empty();
             let cv = CvInput {
                 visible: &reading.visible,
                 hidden: &reading.hidden,
                 encrypted: reading.encrypted,
-                text_layer: !(kind == Some(DocumentKind::Pdf) && empty),
+                text_layer: !(kind == Some(DocumentKind::Pdf) && blank),
             };
             Outcome { screening: engine::screen(&cv, criteria, today), failure: None }
         }
@@ -115,7 +117,11 @@ async fn record(
 ) -> anyhow::Result<()> {
     // Lock the job row first, so that an upload adding work to it and this completion check
     // are ordered one after the other.
-    if !jobs::lock(tx, task.job_id).await? || !tasks::finish(tx, task).await? {
+    if !jobs::lock(tx, task.job_id).await? {
+        return Ok(());
+    }
+    if !tasks::finish(tx, task).await? {
+        tracing::warn!(document = %task.document_id, "lease lost before the result was stored");
         return Ok(());
     }
     results::put(tx, result).await?;

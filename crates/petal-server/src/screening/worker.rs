@@ -12,8 +12,9 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-/// How long a claimed task is the worker's before another may take it over.
-const LEASE: Duration = Duration::from_secs(300);
+/// How long a claimed task stays the worker's beyond the time reading may take (fetching,
+/// decrypting, screening and recording take far less).
+const LEASE_MARGIN: Duration = Duration::from_secs(120);
 /// How often an idle worker looks for due tasks.
 const POLL: Duration = Duration::from_millis(500);
 /// Attempts before a document is marked failed.
@@ -77,14 +78,15 @@ impl Screener {
     async fn run(self, mut stopped: watch::Receiver<bool>) {
         while !*stopped.borrow() {
             let now = self.clock.now();
-            let lease_until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
+            let lease = self.read_deadline + LEASE_MARGIN;
+            let lease_until = now + chrono::Duration::from_std(lease).unwrap_or_default();
             match tasks::claim(&self.db, now, lease_until).await {
                 Ok(Some(task)) => self.handle(task).await,
                 Ok(None) => {
                     tokio::select! {
                         () = self.wakeup.notified() => {}
                         () = tokio::time::sleep(POLL) => {}
-                        _ = stopped.changed() => {}
+                        changed = stopped.changed() => if changed.is_err() { return },
                     }
                 }
                 Err(error) => {
@@ -98,6 +100,15 @@ impl Screener {
     /// Processes one task to a stored outcome, or gives it back for later.
     pub(super) async fn handle(&self, task: tasks::Claimed) {
         let document = task.document_id;
+        // A task claimed more often than allowed lost its lease each time (its worker died,
+        // perhaps on this very document): it fails alone instead of coming back for ever.
+        if task.attempt > MAX_ATTEMPTS {
+            tracing::error!(%document, attempt = task.attempt, "screening never finished");
+            if let Err(error) = process::give_up(self, &task, "processing_failed").await {
+                tracing::error!(%document, error = %format!("{error:#}"), "could not record the failure");
+            }
+            return;
+        }
         match process::process(self, &task).await {
             Ok(()) => {}
             Err(error) if task.attempt < MAX_ATTEMPTS => {

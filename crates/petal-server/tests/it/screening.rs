@@ -366,6 +366,19 @@ async fn criteria_refuse_protected_characteristics_and_warn_on_proxies(backend: 
     let bad_type =
         json!([{"text": "x", "kind": "must", "weight": 3, "requirement": {"type": "height"}}]);
     assert_eq!(create(bad_type).await.unwrap().status(), 422);
+    let synonyms: Vec<String> = (0..21).map(|i| format!("lang{i}")).collect();
+    for requirement in [
+        json!({"type": "years_experience", "minimum": 357_913_942}),
+        json!({"type": "skill", "skill": "Rust", "synonyms": synonyms}),
+        json!({"type": "skill", "skill": "x".repeat(101)}),
+        json!({"type": "legal_qualification", "qualifications": []}),
+    ] {
+        let criteria =
+            json!([{"text": "x", "kind": "must", "weight": 3, "requirement": requirement}]);
+        assert_eq!(create(criteria).await.unwrap().status(), 422, "{requirement}");
+    }
+    let nul = json!([{"text": "Rust\u{0}", "kind": "must", "weight": 3}]);
+    assert_eq!(create(nul).await.unwrap().status(), 422, "PostgreSQL cannot store NUL");
     assert_eq!(app.get_json(&reviewer, "/api/v1/jobs").await, json!([]), "nothing half-stored");
 
     let job = app

@@ -6,6 +6,8 @@ ALTER TABLE jobs ADD COLUMN criteria_confirmed INTEGER NOT NULL DEFAULT 1;
 
 -- Why a document failed (a code such as `extraction_failed`, never content).
 ALTER TABLE documents ADD COLUMN failure TEXT;
+-- Progress counts a job's documents by status.
+CREATE INDEX documents_job_status ON documents (job_id, status);
 
 -- One task per document waiting to be screened. A worker claims a task by setting `lease`
 -- and pushing `run_after` to the end of its lease; a crashed worker's task becomes due again
