@@ -656,3 +656,32 @@ async fn chromium_and_two_column_pdfs_are_read_in_order_and_flagged(backend: Bac
     assert_eq!(columns["criteria"][2]["evidence"][0]["quote"], left[2]);
 }
 on_both_backends!(chromium_and_two_column_pdfs_are_read_in_order_and_flagged);
+
+async fn a_cv_whose_workers_keep_dying_fails_alone(backend: Backend) {
+    use petal_domain::Clock;
+    use petal_storage::tasks;
+    let app = TestApp::spawn_with(backend, &[("PETAL_WORKERS", "0".to_owned())]).await;
+    let (_, reviewer) = reviewer_team(&app, "Doomed").await;
+    let job = app.create_job_with(&reviewer, "Trainee", trainee_criteria()).await;
+    let job = job["id"].as_str().unwrap().to_owned();
+    app.upload_one(&reviewer, &job, "a.txt", &text(STRONG)).await;
+    // Five workers claim the CV in turn and die before finishing (their leases have run out).
+    let db = app.db.connect().await;
+    let expired = chrono::Utc::now() - chrono::Duration::minutes(1);
+    for attempt in 1..=5 {
+        let task = tasks::claim(&db, app.clock.now(), expired).await.unwrap().unwrap();
+        assert_eq!(task.attempt, attempt);
+    }
+    db.close().await;
+    // The next worker to claim it records the failure instead of trying a sixth time.
+    let _worker = WorkerProcess::start(&app);
+    let finished = app.wait_for_job(&reviewer, &job).await;
+    assert_eq!(finished["status"], "failed");
+    assert_eq!(finished["progress"], json!({"total": 1, "done": 0, "failed": 1}));
+    let documents = app.get_json(&reviewer, &format!("/api/v1/jobs/{job}/documents")).await;
+    assert_eq!(documents[0]["failure"], "processing_failed");
+    let actions = app.audit_actions().await;
+    assert!(actions.iter().any(|(a, o, _)| a == "document.screened" && o == "failure"));
+    assert!(actions.iter().any(|(a, _, _)| a == "job.failed"));
+}
+on_both_backends!(a_cv_whose_workers_keep_dying_fails_alone);
