@@ -8,6 +8,7 @@ pub mod criteria;
 pub mod engine;
 pub mod fairness;
 pub mod profile;
+pub mod pseudonym;
 mod score;
 
 pub use score::{CriterionKind, ScoredCriterion, Verdict, Weight, WeightError, score};

@@ -4,10 +4,12 @@ use petal_domain::OrgId;
 
 /// Proof that the holder may act on one organisation's data.
 ///
-/// Only this crate can construct it, and it does so in exactly two places: when the
-/// authentication layer resolves a live session to its organisation (the organisation comes
-/// from the session row, never from the request), and for an operator on the server's command
-/// line ([`OrgScope::for_operator`]), whose actions are audited with actor `cli`. Every
+/// Only this crate can construct it: when the authentication layer resolves a live session to
+/// its organisation (the organisation comes from the session row, never from the request), for
+/// an operator on the server's command line ([`OrgScope::for_operator`]), whose actions are
+/// audited with actor `cli`, for a verified document link ([`OrgScope::for_verified_link`]),
+/// and for a screening worker's claimed task (`tasks::claim`, from the task row, which only a
+/// scoped transaction of that organisation can write). Every
 /// repository function on organisation data takes an `&OrgScope`, so a handler that skipped
 /// authentication has nothing to pass; on PostgreSQL the scope is also written into the
 /// transaction (`app.org_id`) for row-level security.

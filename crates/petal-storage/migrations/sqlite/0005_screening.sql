@@ -29,6 +29,7 @@ CREATE INDEX tasks_job ON tasks (job_id);
 INSERT INTO tasks (document_id, org_id, job_id, attempts, run_after, created_at)
     SELECT id, org_id, job_id, 0, created_at, created_at FROM documents WHERE status = 'uploaded';
 UPDATE documents SET status = 'queued' WHERE status = 'uploaded';
+UPDATE jobs SET status = 'processing' WHERE id IN (SELECT job_id FROM tasks);
 
 -- One result per document. Score and rank order are plain (the list is sorted by them); the
 -- candidate, profile, verdicts and evidence are sealed with the job key.

@@ -1,0 +1,287 @@
+//! Pseudonymisation, for text that leaves Petal for a remote engine: the candidate's name
+//! (wherever it recurs), email addresses, telephone numbers, links, postal address and date of
+//! birth are replaced by placeholders, and quotes the engine returns are mapped back to the
+//! original text so they can be checked against it.
+
+use crate::fairness::find_words;
+use crate::profile::{ContactKind, Span, contacts};
+
+/// What a placeholder stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Marker {
+    /// The candidate's name, or one of its words.
+    Name,
+    /// An email address.
+    Email,
+    /// A telephone number.
+    Phone,
+    /// A web link.
+    Link,
+    /// A line of postal address (found by its UK postcode).
+    Address,
+    /// A date of birth.
+    DateOfBirth,
+}
+
+impl Marker {
+    /// The placeholder written in its place.
+    pub fn placeholder(self) -> &'static str {
+        match self {
+            Marker::Name => "[CANDIDATE]",
+            Marker::Email => "[EMAIL]",
+            Marker::Phone => "[PHONE]",
+            Marker::Link => "[LINK]",
+            Marker::Address => "[ADDRESS]",
+            Marker::DateOfBirth => "[DATE OF BIRTH]",
+        }
+    }
+}
+
+/// One replacement: where it was in the original text and where its placeholder is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Piece {
+    original: Span,
+    replaced: Span,
+}
+
+/// A text with its identity markers replaced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pseudonymised {
+    /// The text to send.
+    pub text: String,
+    pieces: Vec<Piece>,
+}
+
+/// Replaces the identity markers of `text` by placeholders.
+pub fn pseudonymise(text: &str) -> Pseudonymised {
+    let mut found: Vec<(Span, Marker)> = Vec::new();
+    for contact in contacts(text) {
+        let marker = match contact.kind {
+            ContactKind::Name => Marker::Name,
+            ContactKind::Email => Marker::Email,
+            ContactKind::Phone => Marker::Phone,
+            ContactKind::Link => Marker::Link,
+        };
+        if contact.kind == ContactKind::Name {
+            // The name's words wherever they recur ("Jane's caseload", "J. Marlowe").
+            for word in contact.span.quote(text).split_whitespace() {
+                let word = word.trim_matches(|c: char| !c.is_alphanumeric()).to_ascii_lowercase();
+                if word.chars().count() < 2 {
+                    continue;
+                }
+                found.extend(
+                    find_words(text, &word)
+                        .into_iter()
+                        .map(|start| (Span { start, end: start + word.len() }, Marker::Name)),
+                );
+            }
+        }
+        found.push((contact.span, marker));
+    }
+    found.extend(lines_after_label(
+        text,
+        &["date of birth", "d.o.b", "dob", "born"],
+        Marker::DateOfBirth,
+    ));
+    found.extend(postcode_lines(text).into_iter().map(|span| (span, Marker::Address)));
+    // Longest first at each start, then drop whatever overlaps a replacement already kept.
+    found.sort_by_key(|(span, _)| (span.start, std::cmp::Reverse(span.end)));
+    let mut kept: Vec<(Span, Marker)> = Vec::new();
+    for (span, marker) in found {
+        if span.start < span.end && kept.last().is_none_or(|(last, _)| span.start >= last.end) {
+            kept.push((span, marker));
+        }
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut pieces = Vec::with_capacity(kept.len());
+    let mut at = 0;
+    for (span, marker) in kept {
+        out.push_str(text.get(at..span.start).unwrap_or_default());
+        let start = out.len();
+        out.push_str(marker.placeholder());
+        pieces.push(Piece { original: span, replaced: Span { start, end: out.len() } });
+        at = span.end;
+    }
+    out.push_str(text.get(at..).unwrap_or_default());
+    Pseudonymised { text: out, pieces }
+}
+
+impl Pseudonymised {
+    /// Maps a byte position of the pseudonymised text to the original text; a position inside
+    /// a placeholder goes to the start (`end == false`) or end of what it replaced.
+    fn original_position(&self, position: usize, end: bool) -> usize {
+        let mut shift: isize = 0;
+        for piece in &self.pieces {
+            if position < piece.replaced.start || (end && position == piece.replaced.start) {
+                break;
+            }
+            if position < piece.replaced.end || (end && position == piece.replaced.end) {
+                return if end { piece.original.end } else { piece.original.start };
+            }
+            shift = piece.original.end as isize - piece.replaced.end as isize;
+        }
+        position.saturating_add_signed(shift)
+    }
+
+    /// The span of the original text that `span` of the pseudonymised text stands for.
+    pub fn original_span(&self, span: Span) -> Span {
+        Span {
+            start: self.original_position(span.start, false),
+            end: self.original_position(span.end, true),
+        }
+    }
+}
+
+/// For each line holding one of `labels` as words, the rest of the line after the label
+/// (and any colon).
+fn lines_after_label(text: &str, labels: &[&str], marker: Marker) -> Vec<(Span, Marker)> {
+    let mut found = Vec::new();
+    let mut line_start = 0;
+    for line in text.split_inclusive('\n') {
+        let content = line.trim_end_matches(['\n', '\r']);
+        if let Some((at, label)) = labels
+            .iter()
+            .find_map(|label| find_words(content, label).first().map(|at| (*at, label)))
+        {
+            let after = at + label.len();
+            let rest = content.get(after..).unwrap_or_default();
+            let skipped = rest.len() - rest.trim_start_matches([':', ' ', '\t', '-', '–']).len();
+            let start = line_start + after + skipped;
+            let end = line_start + content.trim_end().len();
+            if start < end && reads_as_date(text.get(start..end).unwrap_or_default()) {
+                found.push((Span { start, end }, marker));
+            }
+        }
+        line_start += line.len();
+    }
+    found
+}
+
+const MONTHS: [&str; 12] =
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+
+/// Whether text after a "born" or "date of birth" label starts like a date ("14 March 1996",
+/// "on 3/4/1990", "March 1996"), so that "born leader" is left alone.
+fn reads_as_date(rest: &str) -> bool {
+    let rest = rest.trim_start();
+    let rest = rest.strip_prefix("on ").or_else(|| rest.strip_prefix("in ")).unwrap_or(rest);
+    let lower = rest.to_ascii_lowercase();
+    lower.starts_with(|c: char| c.is_ascii_digit()) || MONTHS.iter().any(|m| lower.starts_with(m))
+}
+
+/// Whether `outward inward` reads as a UK postcode ("SW1A 1AA", "M1 1AE", "B33 8TH").
+fn is_postcode(outward: &str, inward: &str) -> bool {
+    let outward: Vec<char> = outward.chars().collect();
+    let inward: Vec<char> = inward.trim_end_matches([',', '.', ';']).chars().collect();
+    let letters = outward.iter().take_while(|c| c.is_ascii_uppercase()).count();
+    let rest = outward.get(letters..).unwrap_or_default();
+    let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+    let tail = rest.get(digits..).unwrap_or_default();
+    (1..=2).contains(&letters)
+        && (1..=2).contains(&digits)
+        && (tail.is_empty() || (tail.len() == 1 && tail.iter().all(char::is_ascii_uppercase)))
+        && inward.len() == 3
+        && inward.first().is_some_and(char::is_ascii_digit)
+        && inward.iter().skip(1).all(char::is_ascii_uppercase)
+}
+
+/// The lines holding a UK postcode, after any label ("Address:"), trimmed.
+fn postcode_lines(text: &str) -> Vec<Span> {
+    let mut found = Vec::new();
+    let mut line_start = 0;
+    for line in text.split_inclusive('\n') {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if words.windows(2).any(|pair| matches!(pair, [a, b] if is_postcode(a, b))) {
+            let content = line.trim_end();
+            let label = find_words(content, "address").first().map(|at| at + "address".len());
+            let from = label.unwrap_or(0);
+            let rest = content.get(from..).unwrap_or_default();
+            let skipped = rest.len() - rest.trim_start_matches([':', ' ', '\t']).len();
+            let start = line_start + from + skipped;
+            let end = line_start + content.len();
+            if start < end {
+                found.push(Span { start, end });
+            }
+        }
+        line_start += line.len();
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Whatever the text, pseudonymising never panics, and the whole pseudonymised text
+        /// maps back to the whole original.
+        #[test]
+        fn any_text_maps_back_whole(text in "\\PC{0,300}") {
+            let p = pseudonymise(&text);
+            let whole = p.original_span(Span { start: 0, end: p.text.len() });
+            prop_assert_eq!((whole.start, whole.end), (0, text.len()));
+        }
+    }
+
+    const CV: &str = "Jane Marlowe\n\
+        jane.marlowe@example.test | 07700 900123 | linkedin.com/in/jmarlowe\n\
+        Address: 12 Harbour Row, Leeds LS1 4AB\n\
+        Date of birth: 14 March 1996\n\
+        Associate, Harbour LLP, 2019 - 2024: Marlowe led the firm's disputes work.\n";
+
+    #[test]
+    fn identity_markers_never_reach_the_text() {
+        let p = pseudonymise(CV);
+        for secret in [
+            "Jane",
+            "Marlowe",
+            "marlowe@",
+            "07700",
+            "jmarlowe",
+            "LS1 4AB",
+            "12 Harbour Row",
+            "1996",
+        ] {
+            assert!(!p.text.contains(secret), "{secret} in {}", p.text);
+        }
+        assert!(
+            p.text.starts_with("[CANDIDATE]\n[EMAIL] | [PHONE] | [LINK]\nAddress: [ADDRESS]\n")
+        );
+        assert!(p.text.contains("Date of birth: [DATE OF BIRTH]\n"));
+        assert!(p.text.contains("Associate, Harbour LLP, 2019 - 2024: [CANDIDATE] led"));
+    }
+
+    #[test]
+    fn quotes_map_back_to_the_original_text() {
+        let p = pseudonymise(CV);
+        let quote =
+            "Associate, Harbour LLP, 2019 - 2024: [CANDIDATE] led the firm's disputes work.";
+        let start = p.text.find(quote).unwrap();
+        let original = p.original_span(Span { start, end: start + quote.len() });
+        assert_eq!(
+            original.quote(CV),
+            "Associate, Harbour LLP, 2019 - 2024: Marlowe led the firm's disputes work."
+        );
+        let plain = "Associate, Harbour LLP";
+        let start = p.text.find(plain).unwrap();
+        assert_eq!(p.original_span(Span { start, end: start + plain.len() }).quote(CV), plain);
+        // A quote that is only a placeholder maps to what it replaced.
+        let start = p.text.find("[PHONE]").unwrap();
+        assert_eq!(p.original_span(Span { start, end: start + 7 }).quote(CV), "07700 900123");
+    }
+
+    #[test]
+    fn ordinary_text_is_left_alone() {
+        let text = "Skills: Rust, PostgreSQL\nBorn leader of teams? No: led 3 teams\n";
+        assert_eq!(pseudonymise(text).text, text);
+        let born = pseudonymise("Born 3 May 1990 in Cardiff\n");
+        assert_eq!(born.text, "Born [DATE OF BIRTH]\n");
+        assert_eq!(pseudonymise("").text, "");
+        assert!(
+            is_postcode("SW1A", "1AA") && is_postcode("M1", "1AE") && !is_postcode("2019", "2024")
+        );
+    }
+}
