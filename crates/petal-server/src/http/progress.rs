@@ -10,7 +10,7 @@ use axum::http::HeaderValue;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use petal_domain::{JobId, SessionId};
-use petal_storage::{OrgScope, jobs, sessions};
+use petal_storage::{OrgScope, StorageError, jobs, sessions};
 use serde::Serialize;
 use std::convert::Infallible;
 use std::time::Duration;
@@ -40,10 +40,19 @@ pub async fn as_background(mut request: Request) -> Request {
     request
 }
 
-async fn snapshot(state: &AppState, scope: &OrgScope, id: JobId) -> Option<ProgressEvent> {
-    let mut tx = state.db.begin_snapshot(scope).await.ok()?;
-    let job = jobs::get(&mut tx, id).await.ok()??;
-    Some(ProgressEvent { status: job.status, total: job.total, done: job.done, failed: job.failed })
+async fn snapshot(
+    state: &AppState,
+    scope: &OrgScope,
+    id: JobId,
+) -> Result<Option<ProgressEvent>, StorageError> {
+    let mut tx = state.db.begin_snapshot(scope).await?;
+    let job = jobs::get(&mut tx, id).await?;
+    Ok(job.map(|job| ProgressEvent {
+        status: job.status,
+        total: job.total,
+        done: job.done,
+        failed: job.failed,
+    }))
 }
 
 /// What one look at the job found.
@@ -51,20 +60,29 @@ enum Look {
     Progress(ProgressEvent),
     SessionEnded,
     JobGone,
+    /// The database did not answer: the stream ends (fail closed); the client may reconnect.
+    Unavailable,
 }
 
 /// Checks that the session is still live (without counting as activity), then reads the job.
 async fn look(state: &AppState, scope: &OrgScope, session: SessionId, id: JobId) -> Look {
     let now = state.clock.now();
-    let live = sessions::authenticate(&state.db, session, now, state.auth.idle, false)
-        .await
-        .ok()
-        .flatten()
-        .is_some();
-    if !live {
-        return Look::SessionEnded;
+    match sessions::authenticate(&state.db, session, now, state.auth.idle, false).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return Look::SessionEnded,
+        Err(error) => {
+            tracing::warn!(%error, "progress stream: cannot check the session");
+            return Look::Unavailable;
+        }
     }
-    snapshot(state, scope, id).await.map_or(Look::JobGone, Look::Progress)
+    match snapshot(state, scope, id).await {
+        Ok(Some(progress)) => Look::Progress(progress),
+        Ok(None) => Look::JobGone,
+        Err(error) => {
+            tracing::warn!(%error, "progress stream: cannot read the job");
+            Look::Unavailable
+        }
+    }
 }
 
 /// Where the stream is.
@@ -76,7 +94,8 @@ enum Step {
 }
 
 /// A job's progress as it changes: `progress` events (`{status, total, done, failed}`), then
-/// `end` (`finished`, `session_ended` or `job_gone`). Every role may watch.
+/// `end` (`finished`, `session_ended`, `job_gone`, or `unavailable` when the database did not
+/// answer). Every role may watch.
 #[utoipa::path(get, path = "/api/v1/jobs/{id}/events", tag = "results",
     params(("id" = String, Path, format = Uuid)),
     responses((status = 200, content_type = "text/event-stream", body = ProgressEvent),
@@ -87,7 +106,7 @@ pub async fn events(
     Path(id): Path<JobId>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let scope = user.user.scope().clone();
-    snapshot(&state, &scope, id).await.ok_or_else(ApiError::not_found)?;
+    snapshot(&state, &scope, id).await?.ok_or_else(ApiError::not_found)?;
     let session = user.user.principal.session_id;
     let stream = futures_util::stream::unfold(Step::Watching(None), move |step| {
         let (state, scope) = (state.clone(), scope.clone());
@@ -102,7 +121,10 @@ pub async fn events(
                 let current = match read.await {
                     Ok(Look::Progress(current)) => current,
                     Ok(Look::SessionEnded) => return Some((Ok(end("session_ended")), Step::Over)),
-                    Ok(Look::JobGone) | Err(_) => return Some((Ok(end("job_gone")), Step::Over)),
+                    Ok(Look::JobGone) => return Some((Ok(end("job_gone")), Step::Over)),
+                    Ok(Look::Unavailable) | Err(_) => {
+                        return Some((Ok(end("unavailable")), Step::Over));
+                    }
                 };
                 if last.as_ref() == Some(&current) && current.finished() {
                     return Some((Ok(end("finished")), Step::Over));

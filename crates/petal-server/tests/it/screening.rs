@@ -685,3 +685,32 @@ async fn a_cv_whose_workers_keep_dying_fails_alone(backend: Backend) {
     assert!(actions.iter().any(|(a, _, _)| a == "job.failed"));
 }
 on_both_backends!(a_cv_whose_workers_keep_dying_fails_alone);
+
+async fn the_progress_stream_neither_keeps_a_session_alive_nor_outlives_it(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, reviewer) = reviewer_team(&app, "Idle").await;
+    let job = app.create_job_with(&reviewer, "Trainee", trainee_criteria()).await;
+    let job = job["id"].as_str().unwrap().to_owned();
+    // 20 minutes after the last activity, the stream is opened and polls (a draft job never
+    // finishes by itself: only the session can end the stream)...
+    app.clock.advance(chrono::Duration::minutes(20));
+    let mut watching = Progress::open(&app, &reviewer, &job).await;
+    assert_eq!(watching.next().await.0, "progress");
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    // ...and 11 minutes later the session has been idle for 31: had opening the stream or its
+    // polls counted as activity, it would still be live and the stream would go on.
+    app.clock.advance(chrono::Duration::minutes(11));
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(20), watching.until_end());
+    assert_eq!(ended.await.expect("the stream kept the session alive").1, "session_ended");
+    let after = app.as_user(&reviewer, Method::GET, "/api/v1/me").send().await.unwrap();
+    assert_eq!(after.status(), 401, "the stream's polling did not count as activity");
+
+    // Logging out ends a stream at once, too.
+    let reviewer = app.sign_in(&reviewer).await;
+    let mut watching = Progress::open(&app, &reviewer, &job).await;
+    assert_eq!(watching.next().await.0, "progress");
+    let logout = app.as_user(&reviewer, Method::POST, "/api/v1/auth/logout").send().await.unwrap();
+    assert_eq!(logout.status().as_u16() / 100, 2);
+    assert_eq!(watching.until_end().await.1, "session_ended");
+}
+on_both_backends!(the_progress_stream_neither_keeps_a_session_alive_nor_outlives_it);
