@@ -10,6 +10,9 @@ use lopdf::{
     Document, EncryptionState, EncryptionVersion, Object, Permissions, Stream, dictionary,
 };
 use std::io::Write;
+
+mod uk_cv;
+pub use uk_cv::uk_cv_lines;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
@@ -295,22 +298,35 @@ pub struct GeneratedCv {
 }
 
 /// A small deterministic generator (xorshift64*), so corpora are the same on every run.
-struct Rng(u64);
+pub struct Rng(u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    /// A generator for `seed` (any value, zero included).
+    pub fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
+    }
+
+    /// The next number.
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
 
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items.get(usize::try_from(self.next() % items.len() as u64).unwrap()).copied().unwrap()
+    /// One of `items`.
+    pub fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items.get(usize::try_from(self.next_u64() % items.len() as u64).unwrap()).copied().unwrap()
     }
 
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+    /// A number below `n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+
+    /// True `percent` times in a hundred.
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
     }
 }
 
@@ -417,7 +433,7 @@ struct CvLine {
 ///
 /// One seed in three also draws a white prompt-injection line among the visible ones.
 pub fn pdf_cv(seed: u64) -> GeneratedCv {
-    let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let mut rng = Rng::new(seed);
     let layout = seed % 4;
     let name = format!("{} {}", rng.pick(FIRST_NAMES), rng.pick(LAST_NAMES));
     let role = rng.pick(ROLES);
