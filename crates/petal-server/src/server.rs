@@ -62,15 +62,8 @@ pub async fn run_with_clock(
     let wakeup = crate::screening::Wakeup::default();
     let uploads =
         crate::upload::UploadLimits::new(config.max_upload_bytes, config.max_upload_request_bytes);
-    let screener = crate::screening::Screener {
-        db: resources.db.clone(),
-        objects: resources.objects.clone(),
-        vault: resources.vault.clone(),
-        clock: Arc::clone(&clock),
-        limits: uploads.checks,
-        read_deadline: config.read_timeout,
-        wakeup: wakeup.clone(),
-    };
+    let screener =
+        crate::screening::Screener::new(&resources, config, Arc::clone(&clock), wakeup.clone());
     let workers = screener.spawn(config.workers);
     let state = AppState {
         db: resources.db.clone(),
@@ -187,19 +180,12 @@ pub async fn work(
 ) -> anyhow::Result<()> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let resources = Resources::open(config, clock.as_ref()).await?;
-    let screener = crate::screening::Screener {
-        db: resources.db.clone(),
-        objects: resources.objects,
-        vault: resources.vault,
+    let screener = crate::screening::Screener::new(
+        &resources,
+        config,
         clock,
-        limits: crate::upload::UploadLimits::new(
-            config.max_upload_bytes,
-            config.max_upload_request_bytes,
-        )
-        .checks,
-        read_deadline: config.read_timeout,
-        wakeup: crate::screening::Wakeup::default(),
-    };
+        crate::screening::Wakeup::default(),
+    );
     let count = config.workers.max(1);
     let workers = screener.spawn(count);
     tracing::info!(workers = count, "petal is screening");

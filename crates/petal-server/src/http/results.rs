@@ -15,6 +15,7 @@ use petal_screening::engine::{
 };
 use petal_storage::{audit, decisions, documents, results};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// A person's decision as the API shows it.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -89,7 +90,12 @@ pub async fn list(
     let mut tx = state.db.begin_snapshot(user.user.scope()).await?;
     let (job, key) = job_with_key(&state, &mut tx, id).await?;
     let stored = results::list_for_job(&mut tx, id).await?;
-    let mut decided = decisions::list_for_job(&mut tx, id).await?;
+    let mut decided: HashMap<DocumentId, decisions::Decision> =
+        decisions::list_for_job(&mut tx, id)
+            .await?
+            .into_iter()
+            .map(|d| (d.document_id, d))
+            .collect();
     drop(tx);
     let criteria: Vec<petal_screening::criteria::Criterion> =
         serde_json::from_value(job.criteria).map_err(|e| ApiError::internal(&e))?;
@@ -109,8 +115,8 @@ pub async fn list(
         .sort_by(|a, b| engine::rank_order(&a.1, &b.1).then(a.0.document_id.cmp(&b.0.document_id)));
     let mut views = Vec::with_capacity(opened.len());
     for (position, (result, screening)) in opened.into_iter().enumerate() {
-        let decision = match decided.iter().position(|d| d.document_id == result.document_id) {
-            Some(at) => Some(open_decision(&key, decided.swap_remove(at))?),
+        let decision = match decided.remove(&result.document_id) {
+            Some(decision) => Some(open_decision(&key, decision)?),
             None => None,
         };
         views.push(ResultView {

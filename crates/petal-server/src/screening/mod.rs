@@ -36,7 +36,8 @@ use petal_domain::{DocumentId, JobId};
 use petal_storage::{ScopedTx, StorageError, audit, jobs, tasks};
 
 /// Queues a job's documents for screening and marks the job `processing` (audited when it
-/// was not already), in the caller's transaction: the upload's or the re-screen's. Call
+/// was not already), in the caller's transaction: the upload's or the re-screen's, which has
+/// already locked the job row (`jobs::lock`, ARCHITECTURE.md lock order). Call
 /// [`Wakeup::notify`] after committing.
 pub async fn enqueue(
     tx: &mut ScopedTx,
@@ -48,9 +49,6 @@ pub async fn enqueue(
     if documents.is_empty() {
         return Ok(());
     }
-    // The job row is locked before tasks are added, in the same order a worker completing
-    // the job's last task takes them.
-    jobs::lock(tx, job).await?;
     for document in documents {
         tasks::enqueue(tx, job, *document, now).await?;
     }

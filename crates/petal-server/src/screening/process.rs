@@ -68,7 +68,7 @@ pub(super) async fn process(screener: &Screener, task: &tasks::Claimed) -> anyho
         email_index,
         screened_at: now,
     };
-    record(&mut tx, task, &result, outcome.failure, now).await?;
+    record(&mut tx, task, Some(&result), outcome.failure, now).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -106,12 +106,13 @@ fn month(now: DateTime<Utc>) -> Month {
     Month::new(year, now.month()).unwrap_or(Month(0))
 }
 
-/// Stores an outcome if the task is still ours: the result, the document's status, the
-/// audit event, and the job's completion when this was its last document.
+/// Stores an outcome if the task is still ours: the result (none when the document could not
+/// be processed at all), the document's status, the audit event, and the job's completion
+/// when this was its last document. `failure` is the code of a failed document.
 async fn record(
     tx: &mut ScopedTx,
     task: &tasks::Claimed,
-    result: &results::StoredResult,
+    result: Option<&results::StoredResult>,
     failure: Option<&str>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
@@ -121,25 +122,24 @@ async fn record(
         return Ok(());
     }
     if !tasks::finish(tx, task).await? {
-        tracing::warn!(document = %task.document_id, "lease lost before the result was stored");
+        tracing::warn!(document = %task.document_id, "lease lost before the outcome was stored");
         return Ok(());
     }
-    results::put(tx, result).await?;
+    if let Some(result) = result {
+        results::put(tx, result).await?;
+    }
     let status = if failure.is_some() { "failed" } else { "screened" };
     documents::set_status(tx, task.document_id, status, failure).await?;
-    let event = match failure {
-        None => AuditEvent::success(
-            AuditAction::DocumentScreened,
-            Some(Target::document(task.document_id)),
-        ),
-        Some(code) => AuditEvent::failure(
-            AuditAction::DocumentScreened,
-            Some(Target::document(task.document_id)),
-        )
-        .detail("code", Detail::Label(code.to_owned())),
+    let target = Some(Target::document(task.document_id));
+    let mut event = match failure {
+        None => AuditEvent::success(AuditAction::DocumentScreened, target),
+        Some(code) => AuditEvent::failure(AuditAction::DocumentScreened, target)
+            .detail("code", Detail::Label(code.to_owned())),
     }
-    .detail("job_id", Detail::Label(task.job_id.to_string()))
-    .detail("engine", Detail::Label(result.engine_version.clone()));
+    .detail("job_id", Detail::Label(task.job_id.to_string()));
+    if let Some(result) = result {
+        event = event.detail("engine", Detail::Label(result.engine_version.clone()));
+    }
     audit::append(tx, now, &AuditContext::system(), &event).await?;
     Ok(super::complete_if_done(tx, task.job_id, now).await?)
 }
@@ -150,20 +150,8 @@ pub(super) async fn give_up(
     task: &tasks::Claimed,
     code: &'static str,
 ) -> anyhow::Result<()> {
-    let now = screener.clock.now();
     let mut tx = screener.db.begin_scoped(&task.scope).await?;
-    if !jobs::lock(&mut tx, task.job_id).await? || !tasks::finish(&mut tx, task).await? {
-        return Ok(());
-    }
-    documents::set_status(&mut tx, task.document_id, "failed", Some(code)).await?;
-    let event = AuditEvent::failure(
-        AuditAction::DocumentScreened,
-        Some(Target::document(task.document_id)),
-    )
-    .detail("code", Detail::Label(code.to_owned()))
-    .detail("job_id", Detail::Label(task.job_id.to_string()));
-    audit::append(&mut tx, now, &AuditContext::system(), &event).await?;
-    super::complete_if_done(&mut tx, task.job_id, now).await?;
+    record(&mut tx, task, None, Some(code), screener.clock.now()).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -62,6 +62,29 @@ impl Workers {
 }
 
 impl Screener {
+    /// A screener over the opened resources, reading documents under the configured upload
+    /// limits and read timeout.
+    pub fn new(
+        resources: &crate::app::Resources,
+        config: &crate::config::Config,
+        clock: Arc<dyn Clock>,
+        wakeup: Wakeup,
+    ) -> Self {
+        let uploads = crate::upload::UploadLimits::new(
+            config.max_upload_bytes,
+            config.max_upload_request_bytes,
+        );
+        Self {
+            db: resources.db.clone(),
+            objects: resources.objects.clone(),
+            vault: resources.vault.clone(),
+            clock,
+            limits: uploads.checks,
+            read_deadline: config.read_timeout,
+            wakeup,
+        }
+    }
+
     /// Starts `count` workers.
     pub fn spawn(self, count: usize) -> Workers {
         let (stop, stopped) = watch::channel(false);
