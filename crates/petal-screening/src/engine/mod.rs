@@ -7,6 +7,7 @@
 //! range), or hash-map order.
 
 mod injection;
+pub mod remote;
 #[cfg(test)]
 mod tests;
 mod text;
@@ -62,6 +63,10 @@ pub enum Flag {
     ExtractionFailed,
     /// A knockout criterion was not met (shown, never acted on).
     KnockoutFailed,
+    /// Samples of a remote engine disagreed on at least one criterion.
+    LowAgreement,
+    /// The candidate asked for a person to review their CV: no engine judged it.
+    ManualReviewOnly,
 }
 
 /// The advice a score gives; people decide.
@@ -130,6 +135,18 @@ pub struct CriterionResult {
     pub reason: String,
     /// A knockout that is not met (labelled, never acted on).
     pub knockout_failed: bool,
+    /// How many samples of a remote engine gave this verdict (absent for the local engine).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agreement: Option<Agreement>,
+}
+
+/// How many of a remote engine's samples agreed on a verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Agreement {
+    /// Samples that gave the verdict.
+    pub agreeing: u8,
+    /// Samples taken.
+    pub samples: u8,
 }
 
 /// The local engine's screening of one CV.
@@ -184,22 +201,8 @@ pub fn criteria_hash(criteria: &[Criterion]) -> String {
 
 /// Screens one CV against a job's criteria. `today` ends "present" in date ranges.
 pub fn screen(cv: &CvInput<'_>, criteria: &[Criterion], today: Month) -> Screening {
-    let mut flags = Vec::new();
-    if !cv.hidden.trim().is_empty() {
-        flags.push(Flag::HiddenText);
-    }
-    let excluded = injection::instruction_lines(cv.visible);
-    if !excluded.is_empty() || !injection::instruction_lines(cv.hidden).is_empty() {
-        flags.push(Flag::PromptInjectionSuspected);
-    }
-    if cv.encrypted {
-        flags.push(Flag::Encrypted);
-    }
-    if !cv.text_layer {
-        flags.push(Flag::NoTextLayer);
-    }
-    let text = CvText::new(cv.visible, excluded);
-    let results: Vec<CriterionResult> = criteria
+    let (text, flags) = read(cv);
+    let results = criteria
         .iter()
         .map(|criterion| {
             let finding = if cv.text_layer {
@@ -226,15 +229,66 @@ pub fn screen(cv: &CvInput<'_>, criteria: &[Criterion], today: Month) -> Screeni
                 verdict: finding.verdict,
                 evidence,
                 reason: finding.reason,
-                knockout_failed: criterion.kind == CriterionKind::Knockout
-                    && finding.verdict == Verdict::NotMet,
+                knockout_failed: false,
+                agreement: None,
             }
         })
         .collect();
+    assemble(cv, &text, flags, criteria, results, today)
+}
+
+/// A screening for a candidate who asked for a person to review their CV: read (offline) for
+/// who they are and what the CV shows, but judged by no engine, scored 0 and not ranked.
+pub fn manual_review(cv: &CvInput<'_>, criteria: &[Criterion], today: Month) -> Screening {
+    let (text, mut flags) = read(cv);
+    flags.push(Flag::ManualReviewOnly);
+    let results =
+        criteria.iter().map(|c| unknown(c, "the candidate asked for manual review")).collect();
+    let mut screening = assemble(cv, &text, flags, criteria, results, today);
+    screening.ranked = false;
+    screening.recommendation = None;
+    screening
+}
+
+/// What the engine reads from a CV before judging it: the text it may score from (visible,
+/// with the lines addressed to an evaluator set aside) and the flags reading raised.
+fn read<'a>(cv: &CvInput<'a>) -> (CvText<'a>, Vec<Flag>) {
+    let mut flags = Vec::new();
+    if !cv.hidden.trim().is_empty() {
+        flags.push(Flag::HiddenText);
+    }
+    let excluded = injection::instruction_lines(cv.visible);
+    if !excluded.is_empty() || !injection::instruction_lines(cv.hidden).is_empty() {
+        flags.push(Flag::PromptInjectionSuspected);
+    }
+    if cv.encrypted {
+        flags.push(Flag::Encrypted);
+    }
+    if !cv.text_layer {
+        flags.push(Flag::NoTextLayer);
+    }
+    (CvText::new(cv.visible, excluded), flags)
+}
+
+/// Puts a screening together from an engine's verdicts: knockouts labelled, flags sorted and
+/// the score computed here, from verdicts and weights.
+fn assemble(
+    cv: &CvInput<'_>,
+    text: &CvText<'_>,
+    mut flags: Vec<Flag>,
+    criteria: &[Criterion],
+    mut results: Vec<CriterionResult>,
+    today: Month,
+) -> Screening {
+    for (criterion, result) in criteria.iter().zip(results.iter_mut()) {
+        result.knockout_failed =
+            criterion.kind == CriterionKind::Knockout && result.verdict == Verdict::NotMet;
+    }
     if results.iter().any(|r| r.knockout_failed) {
         flags.push(Flag::KnockoutFailed);
     }
     flags.sort();
+    flags.dedup();
     let scored: Vec<ScoredCriterion> = criteria
         .iter()
         .zip(&results)
@@ -243,7 +297,7 @@ pub fn screen(cv: &CvInput<'_>, criteria: &[Criterion], today: Month) -> Screeni
     let score = if cv.text_layer { score(&scored) } else { 0 };
     Screening {
         candidate: candidate(cv.visible),
-        profile: profile(&text, today),
+        profile: profile(text, today),
         criteria: results,
         score,
         ranked: cv.text_layer,
@@ -253,22 +307,25 @@ pub fn screen(cv: &CvInput<'_>, criteria: &[Criterion], today: Month) -> Screeni
     }
 }
 
+/// An `unknown` verdict on `criterion`, for `reason`.
+fn unknown(criterion: &Criterion, reason: &str) -> CriterionResult {
+    CriterionResult {
+        criterion_id: criterion.id.clone(),
+        verdict: Verdict::Unknown,
+        evidence: Vec::new(),
+        reason: reason.to_owned(),
+        knockout_failed: false,
+        agreement: None,
+    }
+}
+
 /// A screening for a document whose text could not be read: not ranked, every verdict
 /// unknown.
 pub fn unreadable(criteria: &[Criterion]) -> Screening {
     Screening {
         candidate: Candidate::default(),
         profile: Profile::default(),
-        criteria: criteria
-            .iter()
-            .map(|c| CriterionResult {
-                criterion_id: c.id.clone(),
-                verdict: Verdict::Unknown,
-                evidence: Vec::new(),
-                reason: "the document could not be read".into(),
-                knockout_failed: false,
-            })
-            .collect(),
+        criteria: criteria.iter().map(|c| unknown(c, "the document could not be read")).collect(),
         score: 0,
         ranked: false,
         recommendation: None,

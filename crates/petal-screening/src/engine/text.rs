@@ -38,6 +38,11 @@ impl<'a> CvText<'a> {
         self.text
     }
 
+    /// The byte ranges set aside (lines addressed to an evaluator).
+    pub(crate) fn excluded(&self) -> &[(usize, usize)] {
+        &self.excluded
+    }
+
     /// Whether a fact read from `span` may count: it does not touch an excluded line.
     pub(crate) fn usable(&self, span: Span) -> bool {
         self.excluded.iter().all(|&(start, end)| span.end <= start || span.start >= end)
