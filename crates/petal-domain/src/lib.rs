@@ -15,5 +15,5 @@ pub mod role;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use email::Email;
 pub use ids::{AuditEventId, DocumentId, InviteId, JobId, OrgId, SessionId, UserId};
-pub use org::OrgName;
+pub use org::{OrgName, OrgSettings, ScreeningEngine};
 pub use role::{Permission, Role};

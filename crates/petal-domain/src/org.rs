@@ -1,4 +1,4 @@
-//! Organisation names.
+//! Organisation names and the choices an organisation makes.
 
 use std::fmt;
 
@@ -62,5 +62,81 @@ mod tests {
         assert_eq!(OrgName::parse(" \t ").unwrap_err(), OrgNameError::Empty);
         assert_eq!(OrgName::parse("Acme\nLLP").unwrap_err(), OrgNameError::ControlCharacter);
         assert_eq!(OrgName::parse(&"x".repeat(201)).unwrap_err(), OrgNameError::TooLong);
+    }
+}
+
+/// The engine that screens an organisation's CVs.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScreeningEngine {
+    /// Petal's own engine: offline, deterministic, explainable (the default).
+    Local,
+    /// Claude, through the Anthropic Messages API.
+    Anthropic,
+    /// Any OpenAI-compatible chat completions endpoint, such as a self-hosted model.
+    #[serde(rename = "openai")]
+    OpenAi,
+}
+
+impl ScreeningEngine {
+    /// The name stored and shown (`local`, `anthropic`, `openai`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScreeningEngine::Local => "local",
+            ScreeningEngine::Anthropic => "anthropic",
+            ScreeningEngine::OpenAi => "openai",
+        }
+    }
+
+    /// The engine with this name.
+    pub fn parse(name: &str) -> Option<Self> {
+        [ScreeningEngine::Local, ScreeningEngine::Anthropic, ScreeningEngine::OpenAi]
+            .into_iter()
+            .find(|engine| engine.as_str() == name)
+    }
+
+    /// Whether CV text leaves Petal for this engine.
+    pub fn is_remote(self) -> bool {
+        self != ScreeningEngine::Local
+    }
+}
+
+impl fmt::Display for ScreeningEngine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What an organisation's Admins chose.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct OrgSettings {
+    /// The engine screening its CVs.
+    pub screening_engine: ScreeningEngine,
+    /// Reviewers see candidates without identity markers (name, email, phone, links).
+    pub blind_review: bool,
+    /// Days after their last activity that jobs are purged; 0 keeps them.
+    pub retention_days: u32,
+}
+
+impl Default for OrgSettings {
+    fn default() -> Self {
+        Self { screening_engine: ScreeningEngine::Local, blind_review: false, retention_days: 180 }
+    }
+}
+
+#[cfg(test)]
+mod engine_tests {
+    use super::ScreeningEngine;
+
+    #[test]
+    fn engine_names_round_trip() {
+        for engine in [ScreeningEngine::Local, ScreeningEngine::Anthropic, ScreeningEngine::OpenAi]
+        {
+            assert_eq!(ScreeningEngine::parse(engine.as_str()), Some(engine));
+            let json = serde_json::to_string(&engine).unwrap();
+            assert_eq!(json, format!("\"{engine}\""));
+        }
+        assert_eq!(ScreeningEngine::parse("claude"), None);
+        assert!(!ScreeningEngine::Local.is_remote() && ScreeningEngine::OpenAi.is_remote());
     }
 }

@@ -73,18 +73,7 @@ pub fn pseudonymise_withholding(text: &str, withheld: &[Span]) -> Pseudonymised 
             ContactKind::Link => Marker::Link,
         };
         if contact.kind == ContactKind::Name {
-            // The name's words wherever they recur ("Jane's caseload", "J. Marlowe").
-            for word in contact.span.quote(text).split_whitespace() {
-                let word = word.trim_matches(|c: char| !c.is_alphanumeric()).to_ascii_lowercase();
-                if word.chars().count() < 2 {
-                    continue;
-                }
-                found.extend(
-                    find_words(text, &word)
-                        .into_iter()
-                        .map(|start| (Span { start, end: start + word.len() }, Marker::Name)),
-                );
-            }
+            found.extend(name_words(text, contact.span.quote(text)));
         }
         found.push((contact.span, marker));
     }
@@ -94,6 +83,53 @@ pub fn pseudonymise_withholding(text: &str, withheld: &[Span]) -> Pseudonymised 
         Marker::DateOfBirth,
     ));
     found.extend(postcode_lines(text).into_iter().map(|span| (span, Marker::Address)));
+    replace(text, found)
+}
+
+/// Replaces known identity values wherever they occur in `text`: a name word by word (whole
+/// words, any case), other values verbatim (any ASCII case). For showing quotes to reviewers
+/// who screen blind.
+pub fn mask(text: &str, known: &[(&str, Marker)]) -> String {
+    let lower = text.to_ascii_lowercase();
+    let mut found: Vec<(Span, Marker)> = Vec::new();
+    for &(value, marker) in known {
+        if marker == Marker::Name {
+            found.extend(name_words(text, value));
+            continue;
+        }
+        let value = value.trim().to_ascii_lowercase();
+        if value.is_empty() {
+            continue;
+        }
+        found.extend(
+            lower
+                .match_indices(&value)
+                .map(|(start, _)| (Span { start, end: start + value.len() }, marker)),
+        );
+    }
+    replace(text, found).text
+}
+
+/// Every whole-word occurrence in `text` of the words of `name` ("Jane's caseload",
+/// "J. Marlowe").
+fn name_words(text: &str, name: &str) -> Vec<(Span, Marker)> {
+    let mut found = Vec::new();
+    for word in name.split_whitespace() {
+        let word = word.trim_matches(|c: char| !c.is_alphanumeric()).to_ascii_lowercase();
+        if word.chars().count() < 2 {
+            continue;
+        }
+        found.extend(
+            find_words(text, &word)
+                .into_iter()
+                .map(|start| (Span { start, end: start + word.len() }, Marker::Name)),
+        );
+    }
+    found
+}
+
+/// Writes `text` with each found span replaced by its placeholder.
+fn replace(text: &str, mut found: Vec<(Span, Marker)>) -> Pseudonymised {
     // Longest first at each start, then drop whatever overlaps a replacement already kept.
     found.sort_by_key(|(span, _)| (span.start, std::cmp::Reverse(span.end)));
     let mut kept: Vec<(Span, Marker)> = Vec::new();
@@ -281,6 +317,17 @@ mod tests {
         // A quote that is only a placeholder maps to what it replaced.
         let start = p.text.find("[PHONE]").unwrap();
         assert_eq!(p.original_span(Span { start, end: start + 7 }).quote(CV), "07700 900123");
+    }
+
+    #[test]
+    fn known_values_are_masked_in_a_quote() {
+        let quote = "Marlowe (jane.marlowe@example.test) led JANE's team; Janet stayed";
+        let masked = mask(
+            quote,
+            &[("Jane Marlowe", Marker::Name), ("Jane.Marlowe@example.test", Marker::Email)],
+        );
+        assert_eq!(masked, "[CANDIDATE] ([EMAIL]) led [CANDIDATE]'s team; Janet stayed");
+        assert_eq!(mask("plain", &[("", Marker::Phone)]), "plain");
     }
 
     #[test]

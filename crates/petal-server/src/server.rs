@@ -63,7 +63,8 @@ pub async fn run_with_clock(
     let uploads =
         crate::upload::UploadLimits::new(config.max_upload_bytes, config.max_upload_request_bytes);
     let screener =
-        crate::screening::Screener::new(&resources, config, Arc::clone(&clock), wakeup.clone());
+        crate::screening::Screener::new(&resources, config, Arc::clone(&clock), wakeup.clone())?;
+    let remote = Arc::clone(&screener.remote);
     let workers = screener.spawn(config.workers);
     let state = AppState {
         db: resources.db.clone(),
@@ -83,6 +84,7 @@ pub async fn run_with_clock(
         sms: Arc::new(SmsSender::new(config.sms_gateway_url.as_ref(), config.sms_outbox.clone())?),
         webhook: config.alert_webhook.clone().map(WebhookSender::new).transpose()?.map(Arc::new),
         wakeup,
+        remote,
     };
     let app = http::router(state, tls.is_some())?;
     tracing::info!(
@@ -185,7 +187,7 @@ pub async fn work(
         config,
         clock,
         crate::screening::Wakeup::default(),
-    );
+    )?;
     let count = config.workers.max(1);
     let workers = screener.spawn(count);
     tracing::info!(workers = count, "petal is screening");

@@ -155,12 +155,30 @@ async fn receive_files(
     let limits = &state.uploads;
     let mut request_bytes: u64 = 0;
     let mut files = 0;
+    // The candidates of the files that follow asked for manual review only.
+    let mut manual_review = false;
     while let Some(mut field) = multipart.next_field().await.map_err(malformed)? {
+        if field.name() == Some("manual_review") {
+            let value = field.text().await.map_err(malformed)?;
+            manual_review = match value.trim() {
+                "true" => true,
+                "false" => false,
+                _ => {
+                    return Err(ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "invalid_manual_review",
+                        "The \"manual_review\" field must be true or false.",
+                    ));
+                }
+            };
+            continue;
+        }
         if field.name() != Some("file") {
             return Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "unexpected_field",
-                "Send each file in a multipart field named \"file\".",
+                "Send each file in a multipart field named \"file\" (and, before them, \
+                 optionally \"manual_review\").",
             ));
         }
         files += 1;
@@ -186,10 +204,12 @@ async fn receive_files(
             check_filename(&raw_name).map(|name| (name, bytes))
         };
         match checked {
-            Ok((filename, bytes)) => match store(state, to, &filename, bytes, written).await? {
-                Ok(document) => outcome.stored.push(Stored { document, filename }),
-                Err(rejection) => outcome.rejected.push(rejected(&raw_name, &rejection)),
-            },
+            Ok((filename, bytes)) => {
+                match store(state, to, &filename, bytes, manual_review, written).await? {
+                    Ok(document) => outcome.stored.push(Stored { document, filename }),
+                    Err(rejection) => outcome.rejected.push(rejected(&raw_name, &rejection)),
+                }
+            }
             Err(rejection) => outcome.rejected.push(rejected(&raw_name, &rejection)),
         }
     }
@@ -233,6 +253,7 @@ async fn store(
     to: &Destination<'_>,
     filename: &str,
     bytes: Vec<u8>,
+    manual_review: bool,
     written: &mut Written,
 ) -> Result<Result<Document, Rejection>, ApiError> {
     let checks = state.uploads.checks;
@@ -273,6 +294,7 @@ async fn store(
         status: "queued".to_owned(),
         created_at: state.clock.now(),
         failure: None,
+        manual_review,
     }))
 }
 

@@ -31,6 +31,9 @@ pub struct Document {
     pub created_at: DateTime<Utc>,
     /// Why it failed, as a code (`extraction_failed`, …), when its status is `failed`.
     pub failure: Option<String>,
+    /// The candidate asked for a person to review their CV: no engine judges it, and it is
+    /// never sent anywhere.
+    pub manual_review: bool,
 }
 
 /// Stores a document row (status `uploaded`) in the transaction's organisation.
@@ -39,7 +42,8 @@ pub async fn insert(tx: &mut ScopedTx, document: &Document) -> Result<(), Storag
     execute!(
         &mut tx.tx,
         "INSERT INTO documents (id, org_id, job_id, uploaded_by, object_name, filename, kind, \
-         size_bytes, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         size_bytes, status, created_at, manual_review) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         document.id.as_uuid(),
         org,
         document.job_id.as_uuid(),
@@ -50,14 +54,16 @@ pub async fn insert(tx: &mut ScopedTx, document: &Document) -> Result<(), Storag
         document.size_bytes,
         &document.status,
         document.created_at,
+        document.manual_review,
     )?;
     Ok(())
 }
 
-type Row = (Uuid, Uuid, Uuid, String, Vec<u8>, String, i64, String, DateTime<Utc>, Option<String>);
+type Row =
+    (Uuid, Uuid, Uuid, String, Vec<u8>, String, i64, String, DateTime<Utc>, Option<String>, bool);
 
 const SELECT: &str = "SELECT id, job_id, uploaded_by, object_name, filename, kind, size_bytes, \
-     status, created_at, failure FROM documents WHERE org_id = $1";
+     status, created_at, failure, manual_review FROM documents WHERE org_id = $1";
 
 fn from_row(row: Row) -> Document {
     let (
@@ -71,6 +77,7 @@ fn from_row(row: Row) -> Document {
         status,
         created_at,
         failure,
+        manual_review,
     ) = row;
     Document {
         id: DocumentId::from_uuid(id),
@@ -83,6 +90,7 @@ fn from_row(row: Row) -> Document {
         status,
         created_at,
         failure,
+        manual_review,
     }
 }
 
@@ -136,4 +144,22 @@ pub async fn set_status(
         failure,
     )?;
     Ok(())
+}
+
+/// Marks whether the candidate asked for manual review only; returns whether the document
+/// exists.
+pub async fn set_manual_review(
+    tx: &mut ScopedTx,
+    id: DocumentId,
+    manual_review: bool,
+) -> Result<bool, StorageError> {
+    let org = tx.scope().org_id().as_uuid();
+    let updated = execute!(
+        &mut tx.tx,
+        "UPDATE documents SET manual_review = $3 WHERE org_id = $1 AND id = $2",
+        org,
+        id.as_uuid(),
+        manual_review,
+    )?;
+    Ok(updated == 1)
 }

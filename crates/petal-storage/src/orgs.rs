@@ -1,10 +1,10 @@
 //! Organisations.
 
-use crate::db::{on_conn, on_pool};
+use crate::db::{execute, on_conn, on_pool};
 use crate::{Database, OrgScope, ScopedTx, StorageError, Tx};
 use chrono::{DateTime, Utc};
 use petal_domain::audit::chain::ChainHash;
-use petal_domain::{OrgId, OrgName};
+use petal_domain::{OrgId, OrgName, OrgSettings, ScreeningEngine};
 use uuid::Uuid;
 
 /// Creates an organisation and the empty head of its audit chain in `tx`, and returns the
@@ -51,4 +51,43 @@ pub async fn list_ids(db: &Database) -> Result<Vec<OrgId>, StorageError> {
             .await
     })?;
     Ok(ids.into_iter().map(OrgId::from_uuid).collect())
+}
+
+/// The transaction's organisation's settings.
+pub async fn settings(tx: &mut ScopedTx) -> Result<OrgSettings, StorageError> {
+    let org = tx.scope().org_id().as_uuid();
+    let (engine, blind_review, retention_days): (String, bool, i32) =
+        on_conn!(&mut tx.tx, |conn| {
+            sqlx::query_as(
+                "SELECT screening_engine, blind_review, retention_days FROM organisations \
+                 WHERE id = $1",
+            )
+            .bind(org)
+            .fetch_one(conn)
+            .await
+        })?;
+    Ok(OrgSettings {
+        screening_engine: ScreeningEngine::parse(&engine)
+            .ok_or_else(|| StorageError::Corrupt("unknown screening engine".to_owned()))?,
+        blind_review,
+        retention_days: u32::try_from(retention_days)
+            .map_err(|_| StorageError::Corrupt("negative retention".to_owned()))?,
+    })
+}
+
+/// Replaces the transaction's organisation's settings.
+pub async fn set_settings(tx: &mut ScopedTx, settings: &OrgSettings) -> Result<(), StorageError> {
+    let org = tx.scope().org_id().as_uuid();
+    let retention = i32::try_from(settings.retention_days)
+        .map_err(|_| StorageError::Config("retention out of range".to_owned()))?;
+    execute!(
+        &mut tx.tx,
+        "UPDATE organisations SET screening_engine = $2, blind_review = $3, \
+         retention_days = $4 WHERE id = $1",
+        org,
+        settings.screening_engine.as_str(),
+        settings.blind_review,
+        retention,
+    )?;
+    Ok(())
 }

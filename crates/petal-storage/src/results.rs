@@ -21,8 +21,10 @@ pub struct StoredResult {
     pub ranked: bool,
     /// The engine that screened it (`local`, …).
     pub engine: String,
-    /// The engine's rules or model version.
+    /// The local engine's rules version, or the remote engine's prompt version.
     pub engine_version: String,
+    /// The remote model that screened it (none for the local engine).
+    pub model: Option<String>,
     /// SHA-256 of the criteria it was screened against.
     pub criteria_hash: String,
     /// The screening itself, sealed with the job key.
@@ -39,13 +41,13 @@ pub async fn put(tx: &mut ScopedTx, result: &StoredResult) -> Result<(), Storage
     execute!(
         &mut tx.tx,
         "INSERT INTO results (document_id, org_id, job_id, score, ranked, engine, \
-         engine_version, criteria_hash, sealed, email_index, screened_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+         engine_version, criteria_hash, sealed, email_index, screened_at, model) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
          ON CONFLICT (document_id) DO UPDATE SET score = excluded.score, \
          ranked = excluded.ranked, engine = excluded.engine, \
          engine_version = excluded.engine_version, criteria_hash = excluded.criteria_hash, \
          sealed = excluded.sealed, email_index = excluded.email_index, \
-         screened_at = excluded.screened_at",
+         screened_at = excluded.screened_at, model = excluded.model",
         result.document_id.as_uuid(),
         org,
         result.job_id.as_uuid(),
@@ -57,11 +59,26 @@ pub async fn put(tx: &mut ScopedTx, result: &StoredResult) -> Result<(), Storage
         result.sealed.as_slice(),
         result.email_index.as_deref(),
         result.screened_at,
+        result.model.as_deref(),
     )?;
     Ok(())
 }
 
-type Row = (Uuid, Uuid, i32, bool, String, String, String, Vec<u8>, Option<Vec<u8>>, DateTime<Utc>);
+/// A result row: ids, score, ranked, engine, version, criteria hash, sealed, email index,
+/// screened at, model.
+type Row = (
+    Uuid,
+    Uuid,
+    i32,
+    bool,
+    String,
+    String,
+    String,
+    Vec<u8>,
+    Option<Vec<u8>>,
+    DateTime<Utc>,
+    Option<String>,
+);
 
 /// The job's results, in no particular order (the caller ranks them).
 pub async fn list_for_job(
@@ -72,7 +89,8 @@ pub async fn list_for_job(
     let rows: Vec<Row> = on_conn!(&mut tx.tx, |conn| {
         sqlx::query_as(
             "SELECT document_id, job_id, score, ranked, engine, engine_version, criteria_hash, \
-             sealed, email_index, screened_at FROM results WHERE org_id = $1 AND job_id = $2",
+             sealed, email_index, screened_at, model FROM results \
+             WHERE org_id = $1 AND job_id = $2",
         )
         .bind(org)
         .bind(job.as_uuid())
@@ -82,7 +100,8 @@ pub async fn list_for_job(
     Ok(rows
         .into_iter()
         .map(|row| {
-            let (document, job, score, ranked, engine, version, hash, sealed, index, at) = row;
+            let (document, job, score, ranked, engine, version, hash, sealed, index, at, model) =
+                row;
             StoredResult {
                 document_id: DocumentId::from_uuid(document),
                 job_id: JobId::from_uuid(job),
@@ -94,6 +113,7 @@ pub async fn list_for_job(
                 sealed,
                 email_index: index,
                 screened_at: at,
+                model,
             }
         })
         .collect())

@@ -11,7 +11,7 @@
 use crate::db::{execute, on_conn, on_pool};
 use crate::{Database, OrgScope, ScopedTx, StorageError, Tx};
 use chrono::{DateTime, Utc};
-use petal_domain::{DocumentId, JobId};
+use petal_domain::{DocumentId, JobId, OrgId};
 use uuid::Uuid;
 
 /// A task a worker holds until its lease ends.
@@ -58,39 +58,63 @@ pub async fn enqueue(
     Ok(())
 }
 
-const CLAIM_POSTGRES: &str = "UPDATE tasks SET lease = $1, attempts = attempts + 1, run_after = $2 \
-     WHERE document_id = (SELECT document_id FROM tasks WHERE run_after <= $3 \
-     ORDER BY run_after, document_id LIMIT 1 FOR UPDATE SKIP LOCKED) \
-     RETURNING document_id, org_id, job_id, attempts";
-const CLAIM_SQLITE: &str = "UPDATE tasks SET lease = $1, attempts = attempts + 1, run_after = $2 \
-     WHERE document_id = (SELECT document_id FROM tasks WHERE run_after <= $3 \
-     ORDER BY run_after, document_id LIMIT 1) \
-     RETURNING document_id, org_id, job_id, attempts";
+/// ` AND org_id NOT IN ($first, …)` for `count` organisations, or nothing.
+fn excluding(count: usize, first: usize) -> String {
+    if count == 0 {
+        return String::new();
+    }
+    let placeholders: Vec<String> = (first..first + count).map(|i| format!("${i}")).collect();
+    format!(" AND org_id NOT IN ({})", placeholders.join(", "))
+}
 
-/// Claims the oldest due task until `lease_until`, or returns `None` when nothing is due.
-/// Looking costs a read; only when a task is due does claiming take the write lock.
+/// Whether a task is due, outside the `excluded` organisations (a read, no lock).
+async fn due(db: &Database, now: DateTime<Utc>, excluded: &[OrgId]) -> Result<bool, StorageError> {
+    let sql = format!(
+        "SELECT 1 FROM tasks WHERE run_after <= $1{} LIMIT 1",
+        excluding(excluded.len(), 2)
+    );
+    let found: Option<i32> = on_pool!(db, |pool| {
+        let mut query = sqlx::query_scalar(&sql).bind(now);
+        for org in excluded {
+            query = query.bind(org.as_uuid());
+        }
+        query.fetch_optional(pool).await
+    })?;
+    Ok(found.is_some())
+}
+
+/// Claims the oldest due task until `lease_until`, passing over the organisations in
+/// `excluded` (those with as much work in flight as they may have), or returns `None` when
+/// nothing is due. Looking costs a read; only when a task is due does claiming take the
+/// write lock.
 pub async fn claim(
     db: &Database,
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
+    excluded: &[OrgId],
 ) -> Result<Option<Claimed>, StorageError> {
-    let due: Option<i32> = on_pool!(db, |pool| {
-        sqlx::query_scalar("SELECT 1 FROM tasks WHERE run_after <= $1 LIMIT 1")
-            .bind(now)
-            .fetch_optional(pool)
-            .await
-    })?;
-    if due.is_none() {
+    if !due(db, now, excluded).await? {
         return Ok(None);
     }
     let mut tx = db.begin().await?;
     let lease = Uuid::new_v4();
-    let sql = match &tx {
-        Tx::Postgres(_) => CLAIM_POSTGRES,
-        Tx::Sqlite(_) => CLAIM_SQLITE,
+    let lock = match &tx {
+        Tx::Postgres(_) => " FOR UPDATE SKIP LOCKED",
+        Tx::Sqlite(_) => "",
     };
+    let sql = format!(
+        "UPDATE tasks SET lease = $1, attempts = attempts + 1, run_after = $2 \
+         WHERE document_id = (SELECT document_id FROM tasks WHERE run_after <= $3{} \
+         ORDER BY run_after, document_id LIMIT 1{lock}) \
+         RETURNING document_id, org_id, job_id, attempts",
+        excluding(excluded.len(), 4),
+    );
     let row: Option<(Uuid, Uuid, Uuid, i32)> = on_conn!(&mut tx, |conn| {
-        sqlx::query_as(sql).bind(lease).bind(lease_until).bind(now).fetch_optional(conn).await
+        let mut query = sqlx::query_as(&sql).bind(lease).bind(lease_until).bind(now);
+        for org in excluded {
+            query = query.bind(org.as_uuid());
+        }
+        query.fetch_optional(conn).await
     })?;
     tx.commit().await?;
     Ok(row.map(|(document, org, job, attempt)| Claimed {

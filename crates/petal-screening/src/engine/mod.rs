@@ -20,6 +20,7 @@ use crate::profile::{
     ContactKind, DegreeClass, Month, Qualification, a_level_grades, contacts, degree_mentions,
     merged_months, qualification_mentions, skill_mentions, stints,
 };
+use crate::pseudonym::{Marker, mask};
 use crate::score::{CriterionKind, ScoredCriterion, Verdict, score};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -172,6 +173,22 @@ pub struct Screening {
 }
 
 impl Screening {
+    /// Hides who the candidate is, for reviewers who screen blind: their details are removed
+    /// and masked wherever a quote holds them (the quote's offsets still point into the CV).
+    pub fn blind(&mut self) {
+        let candidate = std::mem::take(&mut self.candidate);
+        let mut known: Vec<(&str, Marker)> = Vec::new();
+        known.extend(candidate.name.as_deref().map(|v| (v, Marker::Name)));
+        known.extend(candidate.email.as_deref().map(|v| (v, Marker::Email)));
+        known.extend(candidate.phone.as_deref().map(|v| (v, Marker::Phone)));
+        known.extend(candidate.links.iter().map(|v| (v.as_str(), Marker::Link)));
+        for result in &mut self.criteria {
+            for evidence in &mut result.evidence {
+                evidence.quote = mask(&evidence.quote, &known);
+            }
+        }
+    }
+
     /// How many criteria have evidence either way (not `unknown`).
     pub fn evidenced(&self) -> usize {
         self.criteria.iter().filter(|c| c.verdict != Verdict::Unknown).count()

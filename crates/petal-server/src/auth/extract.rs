@@ -252,6 +252,8 @@ guards! {
     ManageUsers => ManageUsers,
     /// Read the audit log and security alerts.
     ReadAudit => ReadAudit,
+    /// Change the organisation's settings (engine, blind review, retention).
+    ManageSettings => ManageSettings,
 }
 
 /// A signed-in user whose role grants `G::PERMISSION`; anyone else gets 403 `forbidden`.

@@ -17,6 +17,7 @@ mod progress;
 mod results;
 mod security;
 mod session;
+mod settings;
 mod users;
 
 pub use error::{ApiError, ErrorBody};
@@ -77,6 +78,8 @@ pub struct AppState {
     pub webhook: Option<Arc<crate::notify::webhook::WebhookSender>>,
     /// Wakes this process's screening workers when documents are queued.
     pub wakeup: crate::screening::Wakeup,
+    /// The remote screening engines this server is configured for.
+    pub remote: Arc<crate::screening::remote::RemoteEngines>,
 }
 
 #[derive(OpenApi)]
@@ -94,6 +97,7 @@ pub struct AppState {
         (name = "jobs", description = "Screening jobs"),
         (name = "documents", description = "CVs: upload, list, signed links, deletion"),
         (name = "results", description = "Ranked results, decisions, re-screening, progress"),
+        (name = "organisation", description = "The organisation's settings"),
         (name = "security", description = "Security alerts (Admins)")
     )
 )]
@@ -162,6 +166,7 @@ fn json_api() -> OpenApiRouter<AppState> {
         .routes(routes!(results::list))
         .routes(routes!(results::decide))
         .routes(routes!(results::rescreen))
+        .routes(routes!(settings::get, settings::change))
 }
 
 /// The OpenAPI document for every route [`router`] serves.

@@ -13,7 +13,7 @@ use petal_domain::{DocumentId, JobId, UserId};
 use petal_screening::engine::{
     self, Candidate, CriterionResult, Flag, Profile, Recommendation, Screening,
 };
-use petal_storage::{audit, decisions, documents, results};
+use petal_storage::{audit, decisions, documents, orgs, results};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -50,9 +50,12 @@ pub struct ResultView {
     criteria: Vec<CriterionResult>,
     #[schema(value_type = Vec<String>)]
     flags: Vec<Flag>,
-    /// The engine that screened it.
+    /// The engine that screened it: `local`, `anthropic` or `openai`.
     engine: String,
+    /// The local engine's rules version, or the remote engine's prompt version.
     engine_version: String,
+    /// The remote model that screened it (none for the local engine).
+    model: Option<String>,
     /// SHA-256 of the criteria it was screened against.
     criteria_hash: String,
     /// Whether the job's criteria changed since (re-screen to update).
@@ -78,7 +81,8 @@ fn open_decision(
 
 /// The job's screened candidates, ranked: ranked CVs by score, ties broken by evidence and
 /// then by the text itself, so the order never depends on upload order or file names; CVs
-/// that cannot be ranked (no text layer, unreadable) follow (every role).
+/// that cannot be ranked (no text layer, unreadable) follow (every role). When the
+/// organisation screens blind, candidates' names, emails, phones and links are hidden.
 #[utoipa::path(get, path = "/api/v1/jobs/{id}/results", tag = "results",
     params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = [ResultView]), (status = 404, body = ErrorBody)))]
@@ -90,6 +94,7 @@ pub async fn list(
     let mut tx = state.db.begin_snapshot(user.user.scope()).await?;
     let (job, key) = job_with_key(&state, &mut tx, id).await?;
     let stored = results::list_for_job(&mut tx, id).await?;
+    let blind = orgs::settings(&mut tx).await?.blind_review;
     let mut decided: HashMap<DocumentId, decisions::Decision> =
         decisions::list_for_job(&mut tx, id)
             .await?
@@ -106,9 +111,12 @@ pub async fn list(
             .open_field("result", result.document_id, &result.sealed)
             .map_err(|e| ApiError::internal(&e))?;
         // The decoder's message could quote the candidate's data: it is not logged.
-        let screening: Screening = serde_json::from_slice(&plain).map_err(|_| {
+        let mut screening: Screening = serde_json::from_slice(&plain).map_err(|_| {
             ApiError::internal(&format!("stored result of {} does not decode", result.document_id))
         })?;
+        if blind {
+            screening.blind();
+        }
         opened.push((result, screening));
     }
     opened
@@ -131,6 +139,7 @@ pub async fn list(
             stale: result.criteria_hash != current_hash,
             engine: result.engine,
             engine_version: result.engine_version,
+            model: result.model,
             criteria_hash: result.criteria_hash,
             decision,
             screened_at: result.screened_at,

@@ -1,12 +1,14 @@
 //! Background screening. Uploads and re-screens queue one task per document in the database
 //! (in the same transaction as the rows they write); workers claim tasks, decrypt the CV,
-//! read its text under a deadline, screen it with the local engine and store the sealed
-//! result, the document's new status and the audit event in one transaction.
+//! read its text under a deadline, screen it with the organisation's engine (the local one
+//! unless an Admin chose a [`remote`] one) and store the sealed result, the document's new
+//! status and the audit event in one transaction.
 //!
 //! Workers run inside `petal serve` (one per core by default) or alone as `petal worker`;
 //! several processes may share one PostgreSQL database.
 
 mod process;
+pub mod remote;
 mod worker;
 
 pub use worker::{Screener, Workers};

@@ -1,56 +1,214 @@
 //! One document through the pipeline: decrypt → read (under a deadline, on a blocking
-//! thread, panics contained) → screen → store the sealed result, status and audit event in
-//! one transaction, and complete the job when it was the last.
+//! thread, panics contained) → screen with the organisation's engine → store the sealed
+//! result, status and audit event in one transaction, and complete the job when it was the
+//! last. A CV for a remote engine waits for its answer beside the workers (which go on
+//! claiming), within its organisation's limit of CVs in flight.
 
+use super::remote::Failure;
 use super::worker::Screener;
+use crate::vault::JobKey;
 use chrono::{DateTime, Datelike, Utc};
 use petal_documents::DocumentKind;
 use petal_documents::read::{self, Reading};
-use petal_domain::Email;
 use petal_domain::audit::{AuditAction, AuditContext, AuditEvent, Detail, Target};
+use petal_domain::{Email, ScreeningEngine};
 use petal_screening::criteria::Criterion;
-use petal_screening::engine::{self, CvInput, Screening};
+use petal_screening::engine::{self, CvInput, Screening, remote};
 use petal_screening::profile::Month;
-use petal_storage::{ScopedTx, audit, documents, jobs, results, tasks};
+use petal_storage::{ScopedTx, audit, documents, jobs, orgs, results, tasks};
 use std::time::Instant;
+
+/// How a document is to be screened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    /// By the local engine.
+    Local,
+    /// By no engine: the candidate asked for manual review.
+    Manual,
+    /// By a remote engine.
+    Remote(ScreeningEngine),
+}
+
+/// What reading (and, for the local routes, screening) gave.
+enum Read {
+    /// Screened, or failed to read.
+    Done(Outcome),
+    /// Read, for a remote engine to judge.
+    ForRemote(Reading, Option<DocumentKind>),
+}
 
 /// What screening one document gave.
 struct Outcome {
     screening: Screening,
     /// Set when the document failed (its code).
     failure: Option<&'static str>,
+    /// The engine, its rules or prompt version, and the remote model.
+    engine: &'static str,
+    version: &'static str,
+    model: Option<String>,
 }
 
-/// Screens the task's document and stores the outcome.
+impl Outcome {
+    fn local(screening: Screening, failure: Option<&'static str>) -> Self {
+        Self {
+            screening,
+            failure,
+            engine: engine::ENGINE,
+            version: engine::ENGINE_VERSION,
+            model: None,
+        }
+    }
+}
+
+/// What a document's screening needs beyond the task.
+struct Context {
+    key: JobKey,
+    criteria: Vec<Criterion>,
+    today: Month,
+}
+
+/// Screens the task's document and stores the outcome; for a remote engine, starts the wait
+/// for its answer and returns.
 pub(super) async fn process(screener: &Screener, task: &tasks::Claimed) -> anyhow::Result<()> {
     let now = screener.clock.now();
     let mut tx = screener.db.begin_snapshot(&task.scope).await?;
     // A job or document deleted meanwhile took its task with it; nothing to do.
     let Some(job) = jobs::get(&mut tx, task.job_id).await? else { return Ok(()) };
     let Some(document) = documents::get(&mut tx, task.document_id).await? else { return Ok(()) };
+    let settings = orgs::settings(&mut tx).await?;
     let key = screener.vault.job_key(&mut tx, job.id, &job.wrapped_key).await?;
     tx.commit().await?;
+    let route = match settings.screening_engine {
+        _ if document.manual_review => Route::Manual,
+        ScreeningEngine::Local => Route::Local,
+        remote => Route::Remote(remote),
+    };
     let criteria: Vec<Criterion> = serde_json::from_value(job.criteria)?;
-    let criteria_hash = engine::criteria_hash(&criteria);
     let blob = screener.objects.get(&document.object_name).await?;
     let kind = DocumentKind::parse(&document.kind);
     let limits = screener.limits;
     let deadline = screener.read_deadline;
     let today = month(now);
     let id = document.id;
-    let (key, outcome) = tokio::task::spawn_blocking(move || {
-        let plain = key.open_document(id, &blob);
-        let outcome = plain.map(|plain| {
+    let (key, criteria, read) = tokio::task::spawn_blocking(move || {
+        let read = key.open_document(id, &blob).map(|plain| {
             let reading = kind
                 .ok_or(read::ReadError::Unreadable)
                 .and_then(|kind| read::read(kind, &plain, &limits, Instant::now() + deadline));
-            screen(reading, kind, &criteria, today)
+            screen_locally(reading, kind, &criteria, today, route)
         });
-        (key, outcome)
+        (key, criteria, read)
     })
     .await?;
-    let outcome = outcome?;
-    let sealed = key.seal_field("result", id, &serde_json::to_vec(&outcome.screening)?)?;
+    let context = Context { key, criteria, today };
+    match (read?, route) {
+        (Read::Done(outcome), _) => store(screener, task, &context, outcome).await,
+        (Read::ForRemote(reading, kind), Route::Remote(engine)) => {
+            if !screener.remote.configured(engine) {
+                tracing::warn!(
+                    engine = engine.as_str(),
+                    "the organisation's engine is not configured"
+                );
+                return give_up(screener, task, Failure::NotConfigured.code()).await;
+            }
+            let permit = screener.remote.permit(task.scope.org_id()).await?;
+            let screener = screener.clone();
+            let task = task.clone();
+            screener.at_remote.clone().spawn(async move {
+                let outcome =
+                    screen_remotely(&screener, &task, &context, &reading, kind, engine).await;
+                drop(permit);
+                screener.settle(&task, outcome).await;
+            });
+            Ok(())
+        }
+        (Read::ForRemote(..), _) => anyhow::bail!("a local route left a document unscreened"),
+    }
+}
+
+/// Reads the outcome of a reading on the local routes: a document that could not be read
+/// fails alone, with every verdict unknown; otherwise the local engine screens it (or, for
+/// manual review, only reads who the candidate is). A reading for a remote engine is passed
+/// on.
+fn screen_locally(
+    reading: Result<Reading, read::ReadError>,
+    kind: Option<DocumentKind>,
+    criteria: &[Criterion],
+    today: Month,
+    route: Route,
+) -> Read {
+    let reading = match reading {
+        Ok(reading) => reading,
+        Err(error) => {
+            tracing::info!(error = %error, "a document could not be read");
+            let unreadable = engine::unreadable(criteria);
+            return Read::Done(Outcome::local(unreadable, Some("extraction_failed")));
+        }
+    };
+    let cv = cv_input(&reading, kind);
+    match route {
+        Route::Local => Read::Done(Outcome::local(engine::screen(&cv, criteria, today), None)),
+        Route::Manual => {
+            Read::Done(Outcome::local(engine::manual_review(&cv, criteria, today), None))
+        }
+        Route::Remote(_) => Read::ForRemote(reading, kind),
+    }
+}
+
+/// A PDF without visible text is a scan, even when an OCR layer (invisible text) was added to
+/// it: it has no text layer and is not ranked.
+fn cv_input(reading: &Reading, kind: Option<DocumentKind>) -> CvInput<'_> {
+    let blank = reading.visible.trim().is_empty();
+    CvInput {
+        visible: &reading.visible,
+        hidden: &reading.hidden,
+        encrypted: reading.encrypted,
+        text_layer: !(kind == Some(DocumentKind::Pdf) && blank),
+    }
+}
+
+/// Asks the remote engine and stores its checked screening; an engine that gives none fails
+/// the document with the reason.
+async fn screen_remotely(
+    screener: &Screener,
+    task: &tasks::Claimed,
+    context: &Context,
+    reading: &Reading,
+    kind: Option<DocumentKind>,
+    engine: ScreeningEngine,
+) -> anyhow::Result<()> {
+    let cv = cv_input(reading, kind);
+    let prepared = remote::prepare(&cv);
+    let (answers, model) = if prepared.sendable() {
+        match screener.remote.screen(engine, &prepared, &context.criteria).await {
+            Ok(answered) => (answered.answers, Some(answered.model)),
+            Err(failure) => return give_up(screener, task, failure.code()).await,
+        }
+    } else {
+        // Nothing to send (a scan, an empty file): every verdict is unknown.
+        (Vec::new(), None)
+    };
+    let screening = remote::finish(&prepared, &context.criteria, &answers, context.today);
+    let outcome = Outcome {
+        screening,
+        failure: None,
+        engine: engine.as_str(),
+        version: remote::PROMPT_VERSION,
+        model,
+    };
+    store(screener, task, context, outcome).await
+}
+
+/// Seals and stores an outcome.
+async fn store(
+    screener: &Screener,
+    task: &tasks::Claimed,
+    context: &Context,
+    outcome: Outcome,
+) -> anyhow::Result<()> {
+    let now = screener.clock.now();
+    let id = task.document_id;
+    let sealed = context.key.seal_field("result", id, &serde_json::to_vec(&outcome.screening)?)?;
     let mut tx = screener.db.begin_scoped(&task.scope).await?;
     let email_index = match outcome.screening.candidate.email.as_deref().map(Email::parse) {
         Some(Ok(email)) => Some(screener.vault.email_index(&mut tx, &email, now).await?.to_vec()),
@@ -58,12 +216,13 @@ pub(super) async fn process(screener: &Screener, task: &tasks::Claimed) -> anyho
     };
     let result = results::StoredResult {
         document_id: id,
-        job_id: job.id,
+        job_id: task.job_id,
         score: i32::from(outcome.screening.score),
         ranked: outcome.screening.ranked,
-        engine: engine::ENGINE.to_owned(),
-        engine_version: engine::ENGINE_VERSION.to_owned(),
-        criteria_hash,
+        engine: outcome.engine.to_owned(),
+        engine_version: outcome.version.to_owned(),
+        model: outcome.model,
+        criteria_hash: engine::criteria_hash(&context.criteria),
         sealed,
         email_index,
         screened_at: now,
@@ -71,34 +230,6 @@ pub(super) async fn process(screener: &Screener, task: &tasks::Claimed) -> anyho
     record(&mut tx, task, Some(&result), outcome.failure, now).await?;
     tx.commit().await?;
     Ok(())
-}
-
-/// Screens a reading: a document that could not be read fails alone, with every verdict
-/// unknown; a PDF without any text has no text layer.
-fn screen(
-    reading: Result<Reading, read::ReadError>,
-    kind: Option<DocumentKind>,
-    criteria: &[Criterion],
-    today: Month,
-) -> Outcome {
-    match reading {
-        Ok(reading) => {
-            // A PDF without visible text is a scan, even when an OCR layer (invisible text)
-            // was added to it: it is not ranked.
-            let blank = reading.visible.trim().is_empty();
-            let cv = CvInput {
-                visible: &reading.visible,
-                hidden: &reading.hidden,
-                encrypted: reading.encrypted,
-                text_layer: !(kind == Some(DocumentKind::Pdf) && blank),
-            };
-            Outcome { screening: engine::screen(&cv, criteria, today), failure: None }
-        }
-        Err(error) => {
-            tracing::info!(error = %error, "a document could not be read");
-            Outcome { screening: engine::unreadable(criteria), failure: Some("extraction_failed") }
-        }
-    }
 }
 
 fn month(now: DateTime<Utc>) -> Month {
@@ -138,7 +269,12 @@ async fn record(
     }
     .detail("job_id", Detail::Label(task.job_id.to_string()));
     if let Some(result) = result {
-        event = event.detail("engine", Detail::Label(result.engine_version.clone()));
+        event = event
+            .detail("engine", Detail::Label(result.engine.clone()))
+            .detail("engine_version", Detail::Label(result.engine_version.clone()));
+        if let Some(model) = &result.model {
+            event = event.detail("model", Detail::Label(model.clone()));
+        }
     }
     audit::append(tx, now, &AuditContext::system(), &event).await?;
     Ok(super::complete_if_done(tx, task.job_id, now).await?)

@@ -3,6 +3,7 @@
 
 use super::Wakeup;
 use super::process;
+use super::remote::RemoteEngines;
 use petal_documents::Limits;
 use petal_domain::Clock;
 use petal_storage::objects::ObjectStorage;
@@ -11,9 +12,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tokio_util::task::TaskTracker;
 
-/// How long a claimed task stays the worker's beyond the time reading may take (fetching,
-/// decrypting, screening and recording take far less).
+/// How long a claimed task stays the worker's beyond the time reading and a remote engine may
+/// take (fetching, decrypting, screening and recording take far less).
 const LEASE_MARGIN: Duration = Duration::from_secs(120);
 /// How often an idle worker looks for due tasks.
 const POLL: Duration = Duration::from_millis(500);
@@ -37,6 +39,10 @@ pub struct Screener {
     pub read_deadline: Duration,
     /// Wakes idle workers.
     pub wakeup: Wakeup,
+    /// The remote engines, for organisations that chose one.
+    pub remote: Arc<RemoteEngines>,
+    /// CVs waiting on a remote engine: they run beside the workers, which go on claiming.
+    pub(super) at_remote: TaskTracker,
 }
 
 /// How long [`Workers::shutdown`] waits for tasks in flight.
@@ -46,6 +52,7 @@ const DRAIN: Duration = Duration::from_secs(30);
 pub struct Workers {
     stop: watch::Sender<bool>,
     handles: Vec<JoinHandle<()>>,
+    at_remote: TaskTracker,
 }
 
 impl Workers {
@@ -53,28 +60,33 @@ impl Workers {
     /// after the drain time is aborted; its task is retried when its lease runs out.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
+        let deadline = tokio::time::Instant::now() + DRAIN;
         for mut handle in self.handles {
-            if tokio::time::timeout(DRAIN, &mut handle).await.is_err() {
+            if tokio::time::timeout_at(deadline, &mut handle).await.is_err() {
                 handle.abort();
             }
         }
+        // CVs at a remote engine get what is left of the drain time; one still waiting
+        // is retried when its lease runs out.
+        self.at_remote.close();
+        let _ = tokio::time::timeout_at(deadline, self.at_remote.wait()).await;
     }
 }
 
 impl Screener {
     /// A screener over the opened resources, reading documents under the configured upload
-    /// limits and read timeout.
+    /// limits and read timeout, with the configured remote engines.
     pub fn new(
         resources: &crate::app::Resources,
         config: &crate::config::Config,
         clock: Arc<dyn Clock>,
         wakeup: Wakeup,
-    ) -> Self {
+    ) -> anyhow::Result<Self> {
         let uploads = crate::upload::UploadLimits::new(
             config.max_upload_bytes,
             config.max_upload_request_bytes,
         );
-        Self {
+        Ok(Self {
             db: resources.db.clone(),
             objects: resources.objects.clone(),
             vault: resources.vault.clone(),
@@ -82,7 +94,9 @@ impl Screener {
             limits: uploads.checks,
             read_deadline: config.read_timeout,
             wakeup,
-        }
+            remote: Arc::new(RemoteEngines::new(config.remote.clone())?),
+            at_remote: TaskTracker::new(),
+        })
     }
 
     /// Starts `count` workers.
@@ -95,15 +109,16 @@ impl Screener {
                 tokio::spawn(async move { screener.run(stopped).await })
             })
             .collect();
-        Workers { stop, handles }
+        Workers { stop, handles, at_remote: self.at_remote.clone() }
     }
 
     async fn run(self, mut stopped: watch::Receiver<bool>) {
         while !*stopped.borrow() {
             let now = self.clock.now();
-            let lease = self.read_deadline + LEASE_MARGIN;
+            let lease = self.read_deadline + self.remote.budget() + LEASE_MARGIN;
             let lease_until = now + chrono::Duration::from_std(lease).unwrap_or_default();
-            match tasks::claim(&self.db, now, lease_until).await {
+            let saturated = self.remote.saturated();
+            match tasks::claim(&self.db, now, lease_until, &saturated).await {
                 Ok(Some(task)) => self.handle(task).await,
                 Ok(None) => {
                     tokio::select! {
@@ -132,7 +147,15 @@ impl Screener {
             }
             return;
         }
-        match process::process(self, &task).await {
+        let outcome = process::process(self, &task).await;
+        self.settle(&task, outcome).await;
+    }
+
+    /// After processing: nothing to do on success; on a passing failure the task is given
+    /// back with a growing delay; after the last attempt the document fails alone.
+    pub(super) async fn settle(&self, task: &tasks::Claimed, outcome: anyhow::Result<()>) {
+        let document = task.document_id;
+        match outcome {
             Ok(()) => {}
             Err(error) if task.attempt < MAX_ATTEMPTS => {
                 let delay = backoff(task.attempt);
@@ -140,13 +163,13 @@ impl Screener {
                     retry_in_s = delay.as_secs(), "screening failed; will retry");
                 let run_after =
                     self.clock.now() + chrono::Duration::from_std(delay).unwrap_or_default();
-                if let Err(error) = tasks::retry(&self.db, &task, run_after).await {
+                if let Err(error) = tasks::retry(&self.db, task, run_after).await {
                     tracing::warn!(%document, %error, "could not reschedule; the lease will");
                 }
             }
             Err(error) => {
                 tracing::error!(%document, error = %format!("{error:#}"), "screening failed on every attempt");
-                if let Err(error) = process::give_up(self, &task, "processing_failed").await {
+                if let Err(error) = process::give_up(self, task, "processing_failed").await {
                     tracing::error!(%document, %error, "could not record the failure");
                 }
             }

@@ -460,27 +460,30 @@ async fn a_lease_keeps_a_task_from_a_second_worker_until_it_runs_out(backend: Ba
     let db = app.db.connect().await;
     let t0 = app.clock.now() + chrono::Duration::seconds(5);
     let lease = chrono::Duration::minutes(5);
-    let first = tasks::claim(&db, t0, t0 + lease).await.unwrap().unwrap();
+    let first = tasks::claim(&db, t0, t0 + lease, &[]).await.unwrap().unwrap();
     assert_eq!((first.document_id.to_string(), first.attempt), (document.clone(), 1));
     // While the first worker holds it, nobody else gets it.
     assert!(
-        tasks::claim(&db, t0 + chrono::Duration::minutes(4), t0 + lease).await.unwrap().is_none()
+        tasks::claim(&db, t0 + chrono::Duration::minutes(4), t0 + lease, &[])
+            .await
+            .unwrap()
+            .is_none()
     );
     // The first worker dies; when its lease runs out, another takes the task over...
     let later = t0 + chrono::Duration::minutes(6);
-    let second = tasks::claim(&db, later, later + lease).await.unwrap().unwrap();
+    let second = tasks::claim(&db, later, later + lease, &[]).await.unwrap().unwrap();
     assert_eq!(second.attempt, 2);
     // ...and the first, should it wake up, can no longer finish or reschedule it.
     let mut tx = db.begin_scoped(&first.scope).await.unwrap();
     assert!(!tasks::finish(&mut tx, &first).await.unwrap());
     drop(tx);
     tasks::retry(&db, &first, later).await.unwrap();
-    assert!(tasks::claim(&db, later, later + lease).await.unwrap().is_none(), "still leased");
+    assert!(tasks::claim(&db, later, later + lease, &[]).await.unwrap().is_none(), "still leased");
     // The second gives it back for a retry after a delay; it is due again only then.
     let retry_at = later + chrono::Duration::seconds(10);
     tasks::retry(&db, &second, retry_at).await.unwrap();
-    assert!(tasks::claim(&db, later, later + lease).await.unwrap().is_none());
-    let third = tasks::claim(&db, retry_at, retry_at + lease).await.unwrap().unwrap();
+    assert!(tasks::claim(&db, later, later + lease, &[]).await.unwrap().is_none());
+    let third = tasks::claim(&db, retry_at, retry_at + lease, &[]).await.unwrap().unwrap();
     assert_eq!(third.attempt, 3);
     let mut tx = db.begin_scoped(&third.scope).await.unwrap();
     assert!(tasks::finish(&mut tx, &third).await.unwrap());
@@ -669,7 +672,7 @@ async fn a_cv_whose_workers_keep_dying_fails_alone(backend: Backend) {
     let db = app.db.connect().await;
     let expired = chrono::Utc::now() - chrono::Duration::minutes(1);
     for attempt in 1..=5 {
-        let task = tasks::claim(&db, app.clock.now(), expired).await.unwrap().unwrap();
+        let task = tasks::claim(&db, app.clock.now(), expired, &[]).await.unwrap().unwrap();
         assert_eq!(task.attempt, attempt);
     }
     db.close().await;

@@ -10,6 +10,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use url::Url;
 
+mod remote;
+
+pub use remote::{Endpoint, RemoteSettings};
+
 /// The settings Petal runs with.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -61,13 +65,15 @@ pub struct Config {
     pub session_idle_timeout: Duration,
     /// A session ends this long after login, whatever happens.
     pub session_max_age: Duration,
+    /// The remote screening engines (used only by organisations that choose one).
+    pub remote: RemoteSettings,
     /// `PETAL_*` variables that are set but mean nothing to this version (likely typos); the
     /// caller warns about them once logging is up.
     pub unknown_variables: Vec<String>,
 }
 
 /// Every `PETAL_*` variable this version reads. `PETAL_TEST_*` variables belong to the tests.
-const KNOWN_VARIABLES: [&str; 29] = [
+const KNOWN_VARIABLES: [&str; 40] = [
     "PETAL_DATA_DIR",
     "PETAL_LISTEN",
     "PETAL_PUBLIC_URL",
@@ -97,6 +103,17 @@ const KNOWN_VARIABLES: [&str; 29] = [
     "PETAL_SIGNED_URL_TTL",
     "PETAL_WORKERS",
     "PETAL_READ_TIMEOUT",
+    "PETAL_ANTHROPIC_BASE_URL",
+    "PETAL_ANTHROPIC_MODEL",
+    "PETAL_ANTHROPIC_API_KEY_FILE",
+    "PETAL_OPENAI_BASE_URL",
+    "PETAL_OPENAI_MODEL",
+    "PETAL_OPENAI_API_KEY",
+    "PETAL_OPENAI_API_KEY_FILE",
+    "PETAL_REMOTE_TIMEOUT",
+    "PETAL_REMOTE_BACKOFF",
+    "PETAL_REMOTE_SAMPLES",
+    "PETAL_REMOTE_CONCURRENCY",
 ];
 
 /// PEM files for TLS.
@@ -191,6 +208,16 @@ struct FileSettings {
     signed_url_ttl: Option<String>,
     workers: Option<String>,
     read_timeout: Option<String>,
+    anthropic_base_url: Option<String>,
+    anthropic_model: Option<String>,
+    anthropic_api_key_file: Option<String>,
+    openai_base_url: Option<String>,
+    openai_model: Option<String>,
+    openai_api_key_file: Option<String>,
+    remote_timeout: Option<String>,
+    remote_backoff: Option<String>,
+    remote_samples: Option<String>,
+    remote_concurrency: Option<String>,
 }
 
 /// Looks a setting up in the environment first, then in the file, and remembers which, so an
@@ -211,12 +238,15 @@ impl Sources<'_> {
 }
 
 impl Config {
-    /// Reads the process environment (`PETAL_*`, and the object store's `AWS_*` and
-    /// `GOOGLE_*`) and, if given, a TOML file.
+    /// Reads the process environment (`PETAL_*`, `ANTHROPIC_API_KEY`, and the object store's
+    /// `AWS_*` and `GOOGLE_*`) and, if given, a TOML file.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
         let env: HashMap<String, String> = std::env::vars()
             .filter(|(k, _)| {
-                k.starts_with("PETAL_") || k.starts_with("AWS_") || k.starts_with("GOOGLE_")
+                k.starts_with("PETAL_")
+                    || k.starts_with("AWS_")
+                    || k.starts_with("GOOGLE_")
+                    || k == "ANTHROPIC_API_KEY"
             })
             .collect();
         Self::from_sources(file, &env)
@@ -482,6 +512,8 @@ impl Config {
             sms_window: span("sms_code_window", &f.sms_code_window, 10 * 60)?,
         };
 
+        let remote = remote::load(&src)?;
+
         Ok(Config {
             data_dir,
             listen,
@@ -506,6 +538,7 @@ impl Config {
             limits,
             session_idle_timeout,
             session_max_age,
+            remote,
             unknown_variables: unknown_variables(env),
         })
     }
