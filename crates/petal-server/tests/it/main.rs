@@ -24,6 +24,7 @@ mod monitoring;
 mod openapi;
 mod org_create;
 mod passkeys;
+mod remote;
 mod screening;
 mod sessions;
 mod sms;

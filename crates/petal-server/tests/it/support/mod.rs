@@ -4,6 +4,7 @@
 mod db;
 mod identity;
 mod jobs;
+pub mod llm_mock;
 mod s3;
 mod screening;
 
