@@ -32,7 +32,7 @@ enum Route {
 /// What reading (and, for the local routes, screening) gave.
 enum Read {
     /// Screened, or failed to read.
-    Done(Outcome),
+    Done(Box<Outcome>),
     /// Read, for a remote engine to judge.
     ForRemote(Reading, Option<DocumentKind>),
 }
@@ -102,7 +102,7 @@ pub(super) async fn process(screener: &Screener, task: &tasks::Claimed) -> anyho
     .await?;
     let context = Context { key, criteria, today };
     match (read?, route) {
-        (Read::Done(outcome), _) => store(screener, task, &context, outcome).await,
+        (Read::Done(outcome), _) => store(screener, task, &context, *outcome).await,
         (Read::ForRemote(reading, kind), Route::Remote(engine)) => {
             if !screener.remote.configured(engine) {
                 tracing::warn!(
@@ -142,14 +142,16 @@ fn screen_locally(
         Err(error) => {
             tracing::info!(error = %error, "a document could not be read");
             let unreadable = engine::unreadable(criteria);
-            return Read::Done(Outcome::local(unreadable, Some("extraction_failed")));
+            return Read::Done(Box::new(Outcome::local(unreadable, Some("extraction_failed"))));
         }
     };
     let cv = cv_input(&reading, kind);
     match route {
-        Route::Local => Read::Done(Outcome::local(engine::screen(&cv, criteria, today), None)),
+        Route::Local => {
+            Read::Done(Box::new(Outcome::local(engine::screen(&cv, criteria, today), None)))
+        }
         Route::Manual => {
-            Read::Done(Outcome::local(engine::manual_review(&cv, criteria, today), None))
+            Read::Done(Box::new(Outcome::local(engine::manual_review(&cv, criteria, today), None)))
         }
         Route::Remote(_) => Read::ForRemote(reading, kind),
     }

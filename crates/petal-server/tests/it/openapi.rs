@@ -41,6 +41,7 @@ const SPEC_PATHS: &[(&str, &str)] = &[
     ("POST", "/api/v1/audit/checkpoints"),
     ("GET", "/api/v1/security/alerts"),
     ("GET", "/api/v1/org/settings"),
+    ("PATCH", "/api/v1/org/settings"),
     ("POST", "/api/v1/org/export"),
     ("GET", "/api/v1/exports/00000000-0000-4000-8000-000000000000"),
     ("POST", "/api/v1/candidates/erase"),

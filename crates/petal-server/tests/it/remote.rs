@@ -197,12 +197,14 @@ async fn both_engines_screen_a_job_end_to_end_without_identity(backend: Backend)
         assert_nothing_identifying(mock);
     }
     let sent = anthropic.requests();
+    assert_eq!(sent[0].path, "/v1/messages");
     assert_eq!(sent[0].headers["x-api-key"], KEY);
     assert_eq!(sent[0].headers["anthropic-version"], "2023-06-01");
     assert_eq!(sent[0].json()["temperature"], 0);
     assert_eq!(sent[0].json()["tool_choice"]["name"], "record_verdicts");
     assert!(user_text(&sent[0].json()).contains("[CANDIDATE]"));
     let sent = openai.requests();
+    assert_eq!(sent[0].path, "/v1/chat/completions");
     assert_eq!(sent[0].headers["authorization"], format!("Bearer {KEY}"));
     assert_eq!(sent[0].json()["response_format"]["json_schema"]["strict"], true);
     // The audit records the engine and model, never content.
@@ -429,6 +431,10 @@ async fn settings_are_for_admins_after_a_step_up_and_audited(backend: Backend) {
     let forbidden =
         app.as_user(&reviewer, Method::GET, "/api/v1/org/settings").send().await.unwrap();
     assert_eq!(forbidden.status(), 403);
+    let anonymous = app.client.get(app.url("/api/v1/org/settings")).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let viewer = app.member(&admin, "vic@harbour.test", "viewer").await;
+    assert_eq!(app.set_settings(&viewer, json!({"blind_review": true})).await.status(), 403);
     assert_eq!(app.set_settings(&reviewer, json!({"blind_review": true})).await.status(), 403);
     // An engine this server has no settings for is refused: nothing would be screened.
     let unconfigured = app.set_settings(&admin, json!({"screening_engine": "anthropic"})).await;

@@ -2,9 +2,6 @@
 //! and response shapes of Anthropic's Messages API and OpenAI's Chat Completions API. A test queues
 //! the replies it wants, points Petal at [`LlmMock::base_url`] and inspects what arrived.
 
-// Each test uses only part of the mock.
-#![allow(dead_code)]
-
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
