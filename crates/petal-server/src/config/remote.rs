@@ -188,3 +188,68 @@ fn model(setting: Option<(String, String)>) -> Result<Option<String>, ConfigErro
     }
     Ok(Some(value.to_owned()))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+    use std::collections::HashMap;
+
+    const KEY: &str = "sk-ant-secret-0123456789";
+
+    fn load(pairs: &[(&str, &str)]) -> Result<Config, String> {
+        let mut env: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        env.insert("PETAL_DATA_DIR".into(), "/tmp/petal-config-test".into());
+        Config::from_sources(None, &env).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn no_remote_engine_unless_configured() {
+        let config = load(&[]).unwrap();
+        assert!(config.remote.anthropic.is_none() && config.remote.openai.is_none());
+        assert_eq!((config.remote.samples, config.remote.concurrency), (1, 4));
+    }
+
+    #[test]
+    fn an_anthropic_key_enables_claude_and_is_never_shown() {
+        let config = load(&[("ANTHROPIC_API_KEY", KEY)]).unwrap();
+        let anthropic = config.remote.anthropic.clone().unwrap();
+        assert_eq!(anthropic.base_url.as_str(), "https://api.anthropic.com/");
+        assert_eq!(anthropic.model, "claude-sonnet-4-5");
+        assert!(!format!("{config:?}").contains(KEY));
+    }
+
+    #[test]
+    fn keys_come_from_a_file_but_not_from_both_places() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("openai.key");
+        std::fs::write(&file, format!("{KEY}\n")).unwrap();
+        let path = file.to_str().unwrap();
+        let config = load(&[
+            ("PETAL_OPENAI_BASE_URL", "http://llm.internal:8000/v1"),
+            ("PETAL_OPENAI_MODEL", "local-model"),
+            ("PETAL_OPENAI_API_KEY_FILE", path),
+        ])
+        .unwrap();
+        let openai = config.remote.openai.unwrap();
+        assert!(openai.api_key.is_some() && openai.model == "local-model");
+        let both = load(&[("ANTHROPIC_API_KEY", KEY), ("PETAL_ANTHROPIC_API_KEY_FILE", path)]);
+        assert!(!both.unwrap_err().contains(KEY));
+    }
+
+    #[test]
+    fn incomplete_or_out_of_range_settings_are_refused() {
+        for pairs in [
+            &[("PETAL_OPENAI_BASE_URL", "http://llm.internal/v1")][..],
+            &[("PETAL_OPENAI_API_KEY", KEY)][..],
+            &[("PETAL_REMOTE_SAMPLES", "9")][..],
+            &[("PETAL_REMOTE_CONCURRENCY", "0")][..],
+            &[("PETAL_REMOTE_TIMEOUT", "1h")][..],
+            &[("ANTHROPIC_API_KEY", "two words")][..],
+            &[("ANTHROPIC_API_KEY", KEY), ("PETAL_ANTHROPIC_BASE_URL", "https://u:p@host")][..],
+        ] {
+            let error = load(pairs).unwrap_err();
+            assert!(!error.contains(KEY) && !error.contains("two words"), "{error}");
+        }
+    }
+}
