@@ -30,6 +30,13 @@ names in lower case without the PETAL_ prefix):
   PETAL_MASTER_KEY_FILE  master key file (0600)              [default: <data dir>/master.key,
                                                               generated on first run]
   PETAL_TLS_CERT, PETAL_TLS_KEY  PEM files; TLS 1.3 only      [default: plain HTTP]
+  ANTHROPIC_API_KEY or PETAL_ANTHROPIC_API_KEY_FILE  Claude key [default: unset, no Claude]
+  PETAL_ANTHROPIC_BASE_URL, PETAL_ANTHROPIC_MODEL  [default: public API, claude-sonnet-4-5]
+  PETAL_OPENAI_BASE_URL, PETAL_OPENAI_MODEL  OpenAI-compatible engine [default: unset]
+  PETAL_OPENAI_API_KEY or PETAL_OPENAI_API_KEY_FILE  its key  [default: unset, no key sent]
+  PETAL_REMOTE_TIMEOUT, PETAL_REMOTE_BACKOFF  per request; first retry wait [default: 60s, 1s]
+  PETAL_REMOTE_SAMPLES, PETAL_REMOTE_CONCURRENCY  answers per CV; CVs per organisation
+                                                              at once [default: 1, 4]
   RUST_LOG               log filter                          [default: info]";
 
 /// Petal: CV screening with evidence, encryption and a tamper-evident audit trail.
