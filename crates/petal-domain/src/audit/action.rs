@@ -88,6 +88,8 @@ actions! {
     JobRescreened => "job.rescreened",
     /// A human decision was recorded.
     DecisionRecorded => "decision.recorded",
+    /// A candidate was marked for manual review only (or the mark was lifted).
+    ManualReviewSet => "document.manual_review_set",
     /// A document was deleted.
     DocumentDeleted => "document.deleted",
     /// The master key was rotated and the organisation's key re-wrapped under the new one.

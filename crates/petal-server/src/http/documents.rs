@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use petal_domain::audit::{AuditAction, AuditEvent, Target};
 use petal_domain::{DocumentId, JobId, UserId};
-use petal_storage::{ScopedTx, audit, documents, jobs};
+use petal_storage::{ScopedTx, audit, documents, jobs, orgs};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -23,15 +23,19 @@ pub struct DocumentView {
     id: DocumentId,
     #[schema(value_type = String, format = Uuid)]
     job_id: JobId,
-    /// The sanitised file name it was uploaded with.
+    /// The sanitised file name it was uploaded with (`CV <id prefix>.<format>` when the
+    /// organisation screens blind: file names often hold the candidate's name).
     filename: String,
     /// `pdf`, `docx`, `odt`, `rtf` or `txt`, decided from its content.
     format: String,
     size_bytes: i64,
     /// `queued`, `processing`, `screened` or `failed`.
     status: String,
-    /// Why it failed (`extraction_failed`, `processing_failed`), when it did.
+    /// Why it failed (`extraction_failed`, `processing_failed`, `engine_unavailable`,
+    /// `engine_refused`, `engine_invalid_answer`, `engine_not_configured`), when it did.
     failure: Option<String>,
+    /// The candidate asked for manual review only: no engine judges the CV.
+    manual_review: bool,
     #[schema(value_type = String, format = Uuid)]
     uploaded_by: UserId,
     uploaded_at: DateTime<Utc>,
@@ -46,12 +50,22 @@ fn view(document: documents::Document, filename: String) -> DocumentView {
         size_bytes: document.size_bytes,
         status: document.status,
         failure: document.failure,
+        manual_review: document.manual_review,
         uploaded_by: document.uploaded_by,
         uploaded_at: document.created_at,
     }
 }
 
-fn open_view(key: &JobKey, document: documents::Document) -> Result<DocumentView, ApiError> {
+fn open_view(
+    key: &JobKey,
+    document: documents::Document,
+    blind: bool,
+) -> Result<DocumentView, ApiError> {
+    if blind {
+        let id = document.id.to_string();
+        let name = format!("CV {}.{}", id.get(..8).unwrap_or_default(), document.kind);
+        return Ok(view(document, name));
+    }
     let name = key
         .open_field("filename", document.id, &document.filename_sealed)
         .map_err(|e| ApiError::internal(&e))?;
@@ -128,7 +142,8 @@ pub async fn list(
     let mut tx = state.db.begin_snapshot(user.user.scope()).await?;
     let (_, key) = job_with_key(&state, &mut tx, id).await?;
     let rows = documents::list_for_job(&mut tx, id).await?;
-    Ok(Json(rows.into_iter().map(|d| open_view(&key, d)).collect::<Result<_, _>>()?))
+    let blind = orgs::settings(&mut tx).await?.blind_review;
+    Ok(Json(rows.into_iter().map(|d| open_view(&key, d, blind)).collect::<Result<_, _>>()?))
 }
 
 /// One document (every role); another organisation's is 404.
@@ -143,7 +158,8 @@ pub async fn get(
     let mut tx = state.db.begin_snapshot(user.user.scope()).await?;
     let document = documents::get(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
     let (_, key) = job_with_key(&state, &mut tx, document.job_id).await?;
-    Ok(Json(open_view(&key, document)?))
+    let blind = orgs::settings(&mut tx).await?.blind_review;
+    Ok(Json(open_view(&key, document, blind)?))
 }
 
 /// Deletes one document: its blob and its row, at once (an Admin, or the Reviewer who created

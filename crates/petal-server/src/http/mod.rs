@@ -166,6 +166,7 @@ fn json_api() -> OpenApiRouter<AppState> {
         .routes(routes!(results::list))
         .routes(routes!(results::decide))
         .routes(routes!(results::rescreen))
+        .routes(routes!(results::manual_review))
         .routes(routes!(settings::get, settings::change))
 }
 

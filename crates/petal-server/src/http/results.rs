@@ -148,6 +148,46 @@ pub async fn list(
     Ok(Json(views))
 }
 
+/// Whether a candidate asked for a person to review their CV.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ManualReviewRequest {
+    /// `true`: no engine judges the CV and nothing of it is sent anywhere.
+    manual_review: bool,
+}
+
+/// Marks a candidate for manual review only, or lifts the mark (Reviewer+); audited. The CV is
+/// screened again at once: with the mark, no engine judges it and it is not ranked. A CV a
+/// remote engine already received cannot be called back; mark it at upload
+/// (`manual_review=true`) to be sure it is never sent.
+#[utoipa::path(put, path = "/api/v1/documents/{id}/manual-review", tag = "results",
+    request_body = ManualReviewRequest, params(("id" = String, Path, format = Uuid)),
+    responses((status = 202), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn manual_review(
+    State(state): State<AppState>,
+    user: Authorized<ManageJobs>,
+    Path(id): Path<DocumentId>,
+    Json(request): Json<ManualReviewRequest>,
+) -> Result<StatusCode, ApiError> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin_scoped(user.user.scope()).await?;
+    let document = documents::get(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
+    // The job row first (ARCHITECTURE.md, lock order).
+    if !petal_storage::jobs::lock(&mut tx, document.job_id).await?
+        || !documents::set_manual_review(&mut tx, id, request.manual_review).await?
+    {
+        return Err(ApiError::not_found());
+    }
+    crate::screening::enqueue(&mut tx, document.job_id, &[id], now, &user.user.audit()).await?;
+    let event = AuditEvent::success(AuditAction::ManualReviewSet, Some(Target::document(id)))
+        .detail("before", Detail::Flag(document.manual_review))
+        .detail("after", Detail::Flag(request.manual_review));
+    audit::append(&mut tx, now, &user.user.audit(), &event).await?;
+    tx.commit().await?;
+    state.wakeup.notify();
+    Ok(StatusCode::ACCEPTED)
+}
+
 /// A decision to record.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

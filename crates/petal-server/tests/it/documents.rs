@@ -534,6 +534,7 @@ async fn job_and_document_routes_check_session_role_and_organisation(backend: Ba
         (Method::POST, format!("/api/v1/jobs/{job}/rescreen"), 403),
         (Method::PUT, format!("/api/v1/jobs/{job}/criteria"), 403),
         (Method::PUT, format!("/api/v1/documents/{doc}/decision"), 403),
+        (Method::PUT, format!("/api/v1/documents/{doc}/manual-review"), 403),
         (Method::DELETE, format!("/api/v1/jobs/{job}"), 403),
     ];
     for (method, path, viewer_status) in &routes {
@@ -548,6 +549,9 @@ async fn job_and_document_routes_check_session_role_and_organisation(backend: Ba
             }
             if path.ends_with("/decision") {
                 request = request.json(&serde_json::json!({"decision": "reject"}));
+            }
+            if path.ends_with("/manual-review") {
+                request = request.json(&serde_json::json!({"manual_review": true}));
             }
             if path.ends_with("/criteria") {
                 let criteria =

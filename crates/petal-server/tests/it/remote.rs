@@ -17,12 +17,18 @@ const KEY: &str = "sk-test-0123456789abcdef";
 
 const CV: &[&str] = &[
     "Orla Penhaligon",
-    "orla.penhaligon@example.test | 07700 900123",
+    "orla.penhaligon@example.test | 07700 900123 | linkedin.com/in/openhaligon",
+    "Address: 4 Quay Street, York YO1 7HH",
+    "Date of birth: 2 May 1994",
     "LLB Law, University of York, First Class Honours",
     "Associate, Harbour LLP, 2015 - 2020: Penhaligon ran commercial litigation",
     "Languages: French (fluent)",
 ];
-const SECRETS: &[&str] = &["Orla", "Penhaligon", "orla.penhaligon", "07700 900123", "900123"];
+/// What identifies the candidate: never sent to an engine, never shown in blind review.
+const SECRETS: &[&str] =
+    &["Orla", "Penhaligon", "orla.penhaligon", "07700 900123", "900123", "openhaligon"];
+/// Also never sent (blind review hides the candidate's contact details, not the CV's lines).
+const SENT_NEVER: &[&str] = &["4 Quay Street", "YO1 7HH", "2 May 1994"];
 
 fn criteria() -> Value {
     json!([
@@ -144,7 +150,7 @@ impl TestApp {
 fn assert_nothing_identifying(mock: &LlmMock) {
     assert!(mock.count() > 0);
     for request in mock.requests() {
-        for secret in SECRETS {
+        for secret in SECRETS.iter().chain(SENT_NEVER) {
             assert!(!request.body.contains(secret), "{secret} was sent");
         }
     }
@@ -381,8 +387,59 @@ async fn manual_review_candidates_are_never_sent(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(response.status(), 422);
+    // Marking a candidate after upload: screened again with no engine, and audited.
+    let later = app.screen_one(&admin, job, "later.txt", &CV.join("\n").into_bytes()).await;
+    let later = later["id"].as_str().unwrap();
+    assert_eq!(anthropic.count(), 1);
+    let viewer = app.member(&admin, "vic@harbour.test", "viewer").await;
+    let path = format!("/api/v1/documents/{later}/manual-review");
+    let mark = |user: &SignedIn| {
+        app.as_user(user, Method::PUT, &path).json(&json!({"manual_review": true}))
+    };
+    assert_eq!(mark(&viewer).send().await.unwrap().status(), 403);
+    let outsider = app.admin_of_new_org("Quay").await;
+    assert_eq!(mark(&outsider).send().await.unwrap().status(), 404);
+    assert_eq!(mark(&admin).send().await.unwrap().status(), 202);
+    let marked = app.wait_for_document(&admin, later).await;
+    assert_eq!(marked["manual_review"], true);
+    let result = app.result_of(&admin, job, later).await;
+    assert!(flags(&result).contains(&"manual_review_only"));
+    assert_eq!(anthropic.count(), 1, "a marked candidate is not sent again");
+    let actions = app.audit_actions().await;
+    let (_, _, details) = actions.iter().find(|(a, ..)| a == "document.manual_review_set").unwrap();
+    let details: Value = serde_json::from_str(details.as_deref().unwrap()).unwrap();
+    assert_eq!((&details["before"], &details["after"]), (&json!(false), &json!(true)));
 }
 on_both_backends!(manual_review_candidates_are_never_sent);
+
+async fn samples_are_voted_and_disagreement_flagged(backend: Backend) {
+    let (anthropic, openai) = mocks().await;
+    let app = app_with(backend, &anthropic, &openai, &[("PETAL_REMOTE_SAMPLES", "3")]).await;
+    let admin = app.admin_of_new_org("Harbour").await;
+    app.choose_engine(&admin, "openai").await;
+    let job = app.create_job_with(&admin, "Associate", criteria()).await;
+    let job = job["id"].as_str().unwrap();
+    let degree = "LLB Law, University of York, First Class Honours";
+    for verdict in ["met", "partial", "not_met"] {
+        openai.push(Reply::answer(move |request| {
+            let mut answer = honest(request);
+            answer["verdicts"][0]["verdict"] = json!(verdict);
+            answer["verdicts"][0]["quotes"] = json!([degree]);
+            answer
+        }));
+    }
+    let document = app.screen_one(&admin, job, "cv.txt", &CV.join("\n").into_bytes()).await;
+    assert_eq!(openai.count(), 3);
+    let result = app.result_of(&admin, job, document["id"].as_str().unwrap()).await;
+    // Three different verdicts: the one earning least wins, and the CV is flagged.
+    assert_eq!(result["criteria"][0]["verdict"], "not_met");
+    assert_eq!(result["criteria"][0]["agreement"], json!({"agreeing": 1, "samples": 3}));
+    assert_eq!(result["criteria"][1]["agreement"], json!({"agreeing": 3, "samples": 3}));
+    assert!(
+        flags(&result).contains(&"low_agreement") && flags(&result).contains(&"knockout_failed")
+    );
+}
+on_both_backends!(samples_are_voted_and_disagreement_flagged);
 
 async fn one_organisations_remote_job_never_holds_up_another(backend: Backend) {
     let (anthropic, openai) = mocks().await;
@@ -468,6 +525,8 @@ async fn settings_are_for_admins_after_a_step_up_and_audited(backend: Backend) {
         assert!(!shown.contains(secret), "{secret} shown in blind review");
     }
     assert!(shown.contains("[CANDIDATE] ran commercial litigation"), "{shown}");
+    let listed = app.get_json(&reviewer, &format!("/api/v1/jobs/{job}/documents")).await;
+    assert_eq!(listed[0]["filename"], format!("CV {}.txt", &id[..8]));
     // Another organisation's settings are its own.
     let other = app.admin_of_new_org("Quay").await;
     assert_eq!(app.get_json(&other, "/api/v1/org/settings").await["blind_review"], false);
