@@ -127,32 +127,61 @@ fn phones(text: &str) -> Vec<Span> {
 /// The first non-empty line, if it reads as a name: two to four words, each starting with a
 /// capital letter, made of letters, hyphens and apostrophes, and no headings like "Curriculum
 /// Vitae".
+/// Heading words that open a CV and are not part of the name.
+const HEADINGS: [&str; 5] = ["curriculum", "vitae", "resume", "résumé", "cv"];
+/// Non-empty lines at the top of a CV where the name is looked for.
+const NAME_LINES: usize = 3;
+
+/// The candidate's name: on one of the first non-empty lines, after skipping a heading
+/// ("Curriculum Vitae") and a label ("Name:"), and before anything after a separator
+/// ("Jane Marlowe, LLB", "Jane Marlowe | Solicitor", "Jane Marlowe (she/her)").
 fn name(text: &str) -> Option<Span> {
-    let (start, line) = text
-        .split('\n')
-        .scan(0usize, |offset, line| {
-            let start = *offset;
-            *offset += line.len() + 1;
-            Some((start, line))
-        })
-        .find(|(_, line)| !line.trim().is_empty())?;
-    let trimmed = line.trim();
-    let words: Vec<&str> = trimmed.split_whitespace().collect();
-    let lower = trimmed.to_lowercase();
-    let heading = ["curriculum", "vitae", "resume", "résumé", "cv"]
-        .iter()
-        .any(|h| lower.split_whitespace().any(|w| w == *h));
+    let mut start = 0;
+    let mut looked = 0;
+    for line in text.split('\n') {
+        let line_start = start;
+        start += line.len() + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        looked += 1;
+        if looked > NAME_LINES {
+            return None;
+        }
+        if let Some(span) = name_in_line(line) {
+            return Some(Span { start: line_start + span.start, end: line_start + span.end });
+        }
+        let words: Vec<String> = line.split_whitespace().map(str::to_lowercase).collect();
+        if !words.iter().any(|w| HEADINGS.contains(&w.as_str())) {
+            // Not a heading: the name is not further down.
+            return None;
+        }
+    }
+    None
+}
+
+/// The name in one line, relative to the line.
+fn name_in_line(line: &str) -> Option<Span> {
+    let mut from = line.len() - line.trim_start().len();
+    let rest = line.get(from..)?;
+    if let Some(after) = rest.strip_prefix("Name").or_else(|| rest.strip_prefix("NAME")) {
+        let skipped = after.len() - after.trim_start_matches([':', ' ', '\t', '-']).len();
+        if skipped > 0 {
+            from += "Name".len() + skipped;
+        }
+    }
+    let rest = line.get(from..)?;
+    let end = rest.find([',', '|', '·', '(', '–', '—', '/', '\t']).unwrap_or(rest.len());
+    let candidate = rest.get(..end)?.trim_end().trim_end_matches(" -");
+    let words: Vec<&str> = candidate.split_whitespace().collect();
     let looks_like_name = (2..=4).contains(&words.len())
         && words.iter().all(|w| {
-            w.chars().next().is_some_and(char::is_uppercase)
+            !HEADINGS.contains(&w.to_lowercase().as_str())
+                && w.chars().next().is_some_and(char::is_uppercase)
                 && w.chars()
                     .all(|c| c.is_alphabetic() || c == '-' || c == '\'' || c == '’' || c == '.')
         });
-    if !looks_like_name || heading {
-        return None;
-    }
-    let offset = start + (line.len() - line.trim_start().len());
-    Some(Span { start: offset, end: offset + trimmed.len() })
+    looks_like_name.then(|| Span { start: from, end: from + candidate.trim_end().len() })
 }
 
 #[cfg(test)]
@@ -182,10 +211,29 @@ mod tests {
     }
 
     #[test]
+    fn the_name_is_found_past_headings_labels_and_credentials() {
+        for (text, name) in [
+            ("Curriculum Vitae\n\nJane Marlowe\nLeeds", "Jane Marlowe"),
+            ("Name: Jane Marlowe\nLeeds", "Jane Marlowe"),
+            ("  Jane Marlowe, LLB (Hons)\n", "Jane Marlowe"),
+            ("Jane Marlowe | Solicitor | Leeds", "Jane Marlowe"),
+            ("JANE MARLOWE – Associate\n", "JANE MARLOWE"),
+            ("CV\nRESUME\nJane O'Neill-Marlowe (she/her)", "Jane O'Neill-Marlowe"),
+        ] {
+            let names: Vec<_> =
+                found(text).into_iter().filter(|(k, _)| *k == ContactKind::Name).collect();
+            assert_eq!(names, [(ContactKind::Name, name)], "{text:?}");
+        }
+        for text in
+            ["Jane\nMarlowe", "Experienced litigation associate", "CV\nCV\nCV\nJane Marlowe"]
+        {
+            assert!(found(text).iter().all(|(k, _)| *k != ContactKind::Name), "{text:?}");
+        }
+    }
+
+    #[test]
     fn headings_dates_and_short_numbers_are_not_contacts() {
-        assert!(
-            found("Curriculum Vitae\nJane Marlowe").iter().all(|(k, _)| *k != ContactKind::Name)
-        );
+        assert!(found("Experience\nJane Marlowe").iter().all(|(k, _)| *k != ContactKind::Name));
         let text = "Experience\nJan 2019 - Mar 2021, 2:1, 120 wpm, ref 0123 45, not@an, x@y";
         assert!(found(text).is_empty(), "{:?}", found(text));
     }
