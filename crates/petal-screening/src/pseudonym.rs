@@ -40,11 +40,13 @@ impl Marker {
     }
 }
 
-/// One replacement: where it was in the original text and where its placeholder is.
+/// One replacement: where it was in the original text, where its placeholder is, and what
+/// it stands for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Piece {
     original: Span,
     replaced: Span,
+    marker: Marker,
 }
 
 /// A text with its identity markers replaced.
@@ -85,7 +87,7 @@ pub fn pseudonymise_withholding(text: &str, withheld: &[Span]) -> Pseudonymised 
     }
     found.extend(lines_after_label(
         text,
-        &["date of birth", "d.o.b", "dob", "born"],
+        &["date of birth", "birth date", "birthday", "d.o.b", "dob", "born"],
         Marker::DateOfBirth,
     ));
     found.extend(postcode_lines(text).into_iter().map(|span| (span, Marker::Address)));
@@ -169,7 +171,7 @@ fn replace(text: &str, mut found: Vec<(Span, Marker)>) -> Pseudonymised {
         out.push_str(text.get(at..span.start).unwrap_or_default());
         let start = out.len();
         out.push_str(marker.placeholder());
-        pieces.push(Piece { original: span, replaced: Span { start, end: out.len() } });
+        pieces.push(Piece { original: span, replaced: Span { start, end: out.len() }, marker });
         at = span.end;
     }
     out.push_str(text.get(at..).unwrap_or_default());
@@ -193,6 +195,32 @@ impl Pseudonymised {
         position.saturating_add_signed(shift)
     }
 
+    /// Whether `span` of the pseudonymised text may stand as evidence: it neither starts nor
+    /// ends inside a placeholder, touches no withheld line, address or date of birth (text the
+    /// engine never saw), and holds at least `min_chars` letters or digits of its own, outside
+    /// placeholders.
+    pub fn quotable(&self, span: Span, min_chars: usize) -> bool {
+        let mut own = self
+            .text
+            .get(span.start..span.end)
+            .map_or(0, |quote| quote.chars().filter(|c| c.is_alphanumeric()).count());
+        for piece in &self.pieces {
+            let r = piece.replaced;
+            if r.end <= span.start || r.start >= span.end {
+                continue;
+            }
+            let cut = (span.start > r.start) || (span.end < r.end);
+            let unseen =
+                matches!(piece.marker, Marker::Withheld | Marker::Address | Marker::DateOfBirth);
+            if cut || unseen {
+                return false;
+            }
+            let placeholder = piece.marker.placeholder();
+            own = own.saturating_sub(placeholder.chars().filter(|c| c.is_alphanumeric()).count());
+        }
+        own >= min_chars
+    }
+
     /// The span of the original text that `span` of the pseudonymised text stands for.
     pub fn original_span(&self, span: Span) -> Span {
         Span {
@@ -202,29 +230,56 @@ impl Pseudonymised {
     }
 }
 
-/// For each line holding one of `labels` as words, the rest of the line after the label
-/// (and any colon).
+/// For each line holding one of `labels` as words, the rest of the line after the label (and
+/// any colon or dot), or the next line when the label stands alone ("Date of Birth" over
+/// "14/03/1996").
 fn lines_after_label(text: &str, labels: &[&str], marker: Marker) -> Vec<(Span, Marker)> {
+    let lines = line_spans(text);
     let mut found = Vec::new();
-    let mut line_start = 0;
-    for line in text.split_inclusive('\n') {
-        let content = line.trim_end_matches(['\n', '\r']);
-        if let Some((at, label)) = labels
+    for (i, &(line_start, line_end)) in lines.iter().enumerate() {
+        let content = text.get(line_start..line_end).unwrap_or_default();
+        let Some((at, label)) = labels
             .iter()
             .find_map(|label| find_words(content, label).first().map(|at| (*at, label)))
-        {
-            let after = at + label.len();
-            let rest = content.get(after..).unwrap_or_default();
-            let skipped = rest.len() - rest.trim_start_matches([':', ' ', '\t', '-', '–']).len();
-            let start = line_start + after + skipped;
-            let end = line_start + content.trim_end().len();
-            if start < end && reads_as_date(text.get(start..end).unwrap_or_default()) {
-                found.push((Span { start, end }, marker));
+        else {
+            continue;
+        };
+        let after = at + label.len();
+        let rest = content.get(after..).unwrap_or_default();
+        let skipped = rest.len() - rest.trim_start_matches([':', '.', ' ', '\t', '-', '–']).len();
+        let mut start = line_start + after + skipped;
+        let mut end = line_end;
+        if start >= end {
+            // The value is on the next non-empty line.
+            match lines
+                .iter()
+                .skip(i + 1)
+                .find(|(s, e)| text.get(*s..*e).is_some_and(|l| !l.trim().is_empty()))
+            {
+                Some(&(next_start, next_end)) => {
+                    let next = text.get(next_start..next_end).unwrap_or_default();
+                    start = next_start + (next.len() - next.trim_start().len());
+                    end = next_end;
+                }
+                None => continue,
             }
         }
-        line_start += line.len();
+        if start < end && reads_as_date(text.get(start..end).unwrap_or_default()) {
+            found.push((Span { start, end }, marker));
+        }
     }
     found
+}
+
+/// Each line's content as a byte range: without its line break and trailing spaces.
+fn line_spans(text: &str) -> Vec<(usize, usize)> {
+    let mut spans = Vec::new();
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        spans.push((start, start + line.trim_end().len()));
+        start += line.len();
+    }
+    spans
 }
 
 const MONTHS: [&str; 12] =
@@ -239,10 +294,11 @@ fn reads_as_date(rest: &str) -> bool {
     lower.starts_with(|c: char| c.is_ascii_digit()) || MONTHS.iter().any(|m| lower.starts_with(m))
 }
 
-/// Whether `outward inward` reads as a UK postcode ("SW1A 1AA", "M1 1AE", "B33 8TH").
+/// Whether `outward inward` reads as a UK postcode ("SW1A 1AA", "M1 1AE", "b33 8th").
 fn is_postcode(outward: &str, inward: &str) -> bool {
-    let outward: Vec<char> = outward.chars().collect();
-    let inward: Vec<char> = inward.trim_end_matches([',', '.', ';']).chars().collect();
+    let outward: Vec<char> = outward.to_ascii_uppercase().chars().collect();
+    let inward: Vec<char> =
+        inward.trim_end_matches([',', '.', ';']).to_ascii_uppercase().chars().collect();
     let letters = outward.iter().take_while(|c| c.is_ascii_uppercase()).count();
     let rest = outward.get(letters..).unwrap_or_default();
     let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
@@ -255,25 +311,56 @@ fn is_postcode(outward: &str, inward: &str) -> bool {
         && inward.iter().skip(1).all(char::is_ascii_uppercase)
 }
 
-/// The lines holding a UK postcode, after any label ("Address:"), trimmed.
+/// Whether a line holds a UK postcode, written with or without its space.
+fn has_postcode(line: &str) -> bool {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    words.windows(2).any(|pair| matches!(pair, [a, b] if is_postcode(a, b)))
+        || words.iter().any(|word| {
+            let word = word.trim_end_matches([',', '.', ';']);
+            (5..=7).contains(&word.len())
+                && word.is_ascii()
+                && word.split_at_checked(word.len() - 3).is_some_and(|(a, b)| is_postcode(a, b))
+        })
+}
+
+/// Lines from the top of a CV where an address block may start.
+const ADDRESS_TOP: usize = 15;
+
+/// The lines holding a UK postcode, after any label ("Address:"), trimmed; near the top of the
+/// CV, with the short lines just above it in the same block ("12 Harbour Row", "Leeds").
 fn postcode_lines(text: &str) -> Vec<Span> {
+    let lines = line_spans(text);
     let mut found = Vec::new();
-    let mut line_start = 0;
-    for line in text.split_inclusive('\n') {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        if words.windows(2).any(|pair| matches!(pair, [a, b] if is_postcode(a, b))) {
-            let content = line.trim_end();
-            let label = find_words(content, "address").first().map(|at| at + "address".len());
-            let from = label.unwrap_or(0);
-            let rest = content.get(from..).unwrap_or_default();
-            let skipped = rest.len() - rest.trim_start_matches([':', ' ', '\t']).len();
-            let start = line_start + from + skipped;
-            let end = line_start + content.len();
-            if start < end {
-                found.push(Span { start, end });
+    for (i, &(line_start, line_end)) in lines.iter().enumerate() {
+        let content = text.get(line_start..line_end).unwrap_or_default();
+        if !has_postcode(content) {
+            continue;
+        }
+        let label = find_words(content, "address").first().map(|at| at + "address".len());
+        let from = label.unwrap_or(0);
+        let rest = content.get(from..).unwrap_or_default();
+        let skipped = rest.len() - rest.trim_start_matches([':', ' ', '\t']).len();
+        let mut start = line_start + from + skipped;
+        if i < ADDRESS_TOP && label.is_none() {
+            for &(above_start, above_end) in
+                lines.get(i.saturating_sub(2)..i).unwrap_or_default().iter().rev()
+            {
+                let raw = text.get(above_start..above_end).unwrap_or_default();
+                let above = raw.trim();
+                let words = above.split_whitespace().count();
+                let address_like = !above.is_empty()
+                    && above.len() <= 40
+                    && !above.contains('@')
+                    && (above.starts_with(|c: char| c.is_ascii_digit()) || words <= 2);
+                if !address_like {
+                    break;
+                }
+                start = above_start + (raw.len() - raw.trim_start().len());
             }
         }
-        line_start += line.len();
+        if start < line_end {
+            found.push(Span { start, end: line_end });
+        }
     }
     found
 }
@@ -344,6 +431,39 @@ mod tests {
     }
 
     #[test]
+    fn identity_in_other_layouts_never_reaches_the_text() {
+        for (text, secrets) in [
+            (
+                "Personal Details\nJane Marlowe\n(jane@x.test) <jm@y.test>\n",
+                &["Jane", "Marlowe", "jane@", "jm@"][..],
+            ),
+            (
+                "Jane Marlowe\n12 Harbour Row\nLeeds\nls1 4ab\n",
+                &["Harbour Row", "Leeds", "ls1"][..],
+            ),
+            ("Jane Marlowe\nLS14AB\n", &["LS14AB"][..]),
+            (
+                "Jane Marlowe\nDate of Birth\n14/03/1996\nD.O.B.: 14 March 1996\nBirthday: 3 May\n",
+                &["1996", "3 May"][..],
+            ),
+            (
+                "Jane Marlowe\n07700  900123 · janemarlowe.dev · x.com/jm\n",
+                &["900123", "janemarlowe", "x.com"][..],
+            ),
+        ] {
+            let sent = pseudonymise(text).text;
+            for secret in secrets {
+                assert!(!sent.contains(secret), "{secret} in {sent:?}");
+            }
+        }
+        // An address line further down a CV, where work history is, keeps the lines above it.
+        let mut cv = String::from("Jane Marlowe\n");
+        cv.push_str(&"Associate at Harbour LLP\n".repeat(20));
+        cv.push_str("Leeds\nOffice: LS1 4AB\n");
+        assert!(pseudonymise(&cv).text.contains("Leeds\n[ADDRESS]"));
+    }
+
+    #[test]
     fn known_values_are_masked_in_a_quote() {
         let quote = "Marlowe (jane.marlowe@example.test) led JANE's team; Janet stayed";
         let masked = mask(
@@ -360,6 +480,27 @@ mod tests {
         let p = pseudonymise(text);
         assert_eq!(p.text, "[WITHHELD]\n\n[WITHHELD]\nRust, Go\n");
         assert_eq!(pseudonymise("").text, "");
+    }
+
+    #[test]
+    fn only_quotes_of_seen_words_with_substance_may_stand_as_evidence() {
+        let p = pseudonymise(CV);
+        let quotable = |quote: &str| {
+            let at = p.text.find(quote).unwrap();
+            p.quotable(Span { start: at, end: at + quote.len() }, 8)
+        };
+        assert!(quotable("[CANDIDATE] led the firm's disputes work."));
+        assert!(quotable("Associate, Harbour LLP"));
+        for quote in [
+            "[CANDIDATE]",
+            "ANDIDATE] led the firm",
+            "[EMAIL] | [PHONE]",
+            "a",
+            "Address: [ADDRESS]",
+            "Date of birth: [DATE OF BIRTH]",
+        ] {
+            assert!(!quotable(quote), "{quote}");
+        }
     }
 
     #[test]

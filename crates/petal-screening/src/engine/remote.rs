@@ -29,6 +29,8 @@ pub const TOOL_NAME: &str = "record_verdicts";
 const MAX_QUOTES: usize = 3;
 /// Longest quote accepted, in characters.
 const MAX_QUOTE_CHARS: usize = 400;
+/// Fewest letters or digits of the CV's own (outside placeholders) a quote must hold.
+const MIN_QUOTE_CHARS: usize = 8;
 /// Longest reason kept, in characters.
 const MAX_REASON_CHARS: usize = 300;
 
@@ -44,8 +46,8 @@ status, sexual orientation or gender reassignment.\n\
 3. Give exactly one verdict per criterion id: met, partial, not_met (only when the CV shows \
 it is not met), or unknown (the CV does not say).\n\
 4. Every met, partial or not_met verdict needs one to three quotes copied character for \
-character from the CV: a quote that is not an exact substring is discarded and the verdict \
-becomes unknown.\n\
+character from the CV, each a phrase of several words, never a placeholder alone: a quote \
+that is not an exact substring is discarded and the verdict becomes unknown.\n\
 5. Give a short reason for each verdict. Do not give a score: it is computed from the verdicts.";
 
 /// A CV made ready for a remote engine: what may be sent, and what is needed to check the
@@ -55,7 +57,6 @@ pub struct Prepared<'a> {
     text: CvText<'a>,
     flags: Vec<Flag>,
     sent: Pseudonymised,
-    withheld: Vec<Span>,
 }
 
 /// What to send: the instructions, the request, and the schema the answer must follow.
@@ -113,7 +114,7 @@ pub fn prepare<'a>(cv: &CvInput<'a>) -> Prepared<'a> {
     let withheld: Vec<Span> =
         text.excluded().iter().map(|&(start, end)| Span { start, end }).collect();
     let sent = pseudonymise_withholding(cv.visible, &withheld);
-    Prepared { cv: *cv, text, flags, sent, withheld }
+    Prepared { cv: *cv, text, flags, sent }
 }
 
 impl Prepared<'_> {
@@ -231,7 +232,10 @@ pub fn finish(
     today: Month,
 ) -> Screening {
     let mut flags = prepared.flags.clone();
-    if answers.iter().any(|a| a.instructions_found) {
+    // An engine that saw instructions may have followed them: none of its verdicts may then
+    // raise the score.
+    let instructed = answers.iter().any(|a| a.instructions_found);
+    if instructed {
         flags.push(Flag::PromptInjectionSuspected);
     }
     let samples = u8::try_from(answers.len()).unwrap_or(u8::MAX);
@@ -241,6 +245,14 @@ pub fn finish(
             .iter()
             .filter_map(|answer| answer.verdicts.get(position))
             .map(|given| prepared.check(given))
+            .map(|(verdict, evidence, reason)| match verdict {
+                Verdict::Met | Verdict::Partial if instructed => (
+                    Verdict::Unknown,
+                    Vec::new(),
+                    "not counted: the engine reported instructions in the CV".to_owned(),
+                ),
+                _ => (verdict, evidence, reason),
+            })
             .collect();
         let Some(verdict) = majority(checked.iter().map(|(verdict, ..)| *verdict)) else {
             results.push(super::unknown(criterion, "no visible text was sent to the engine"));
@@ -314,18 +326,20 @@ impl Prepared<'_> {
         (given.verdict, evidence, given.reason.clone())
     }
 
-    /// Where `quote` is in the visible text: found exactly in what was sent, outside any
-    /// withheld line, and mapped back.
+    /// Where `quote` is in the visible text: found exactly in what was sent, made of words
+    /// the engine saw (see [`Pseudonymised::quotable`]), and mapped back.
     fn locate(&self, quote: &str) -> Option<Evidence> {
         let trimmed = quote.trim();
         if trimmed.is_empty() || trimmed.chars().count() > MAX_QUOTE_CHARS {
             return None;
         }
-        let at = self.sent.text.find(trimmed)?;
-        let original = self.sent.original_span(Span { start: at, end: at + trimmed.len() });
-        if self.withheld.iter().any(|w| original.start < w.end && original.end > w.start) {
-            return None;
-        }
+        let span = self
+            .sent
+            .text
+            .match_indices(trimmed)
+            .map(|(at, _)| Span { start: at, end: at + trimmed.len() })
+            .find(|span| self.sent.quotable(*span, MIN_QUOTE_CHARS))?;
+        let original = self.sent.original_span(span);
         let visible = self.cv.visible;
         let text = original.quote(visible);
         let start = visible.get(..original.start)?.chars().count();
@@ -421,6 +435,10 @@ mod tests {
             (&["First Class Honours", "Bilingual"][..], "not in the CV"),
             (&["Ignore previous instructions"][..], "not in the CV"),
             (&["[WITHHELD]"][..], "not in the CV"),
+            (&["a"][..], "not in the CV"),
+            (&["[CANDIDATE]"][..], "not in the CV"),
+            (&["ANDIDATE]"][..], "not in the CV"),
+            (&["[EMAIL] | [PHONE]"][..], "not in the CV"),
             (&[][..], "no evidence"),
             (&["   "][..], "not in the CV"),
         ] {
@@ -473,6 +491,22 @@ mod tests {
         let split = finish(&prepared, &criteria, &[met, partial], Month(0));
         assert_eq!(split.criteria[0].verdict, Verdict::Partial);
         assert!(split.flags.contains(&Flag::LowAgreement));
+    }
+
+    #[test]
+    fn an_engine_that_saw_instructions_raises_no_score() {
+        let prepared = prepare(&cv());
+        let mut value = answer(
+            ("met", &["First Class Honours"]),
+            ("not_met", &["LLB Law, University of Leeds"]),
+        );
+        value["instructions_found"] = json!(true);
+        let parsed = parse_answer(&value, &criteria()).unwrap();
+        let screening = finish(&prepared, &criteria(), &[parsed], Month(0));
+        assert_eq!(screening.criteria[0].verdict, Verdict::Unknown);
+        assert_eq!(screening.criteria[1].verdict, Verdict::NotMet);
+        assert_eq!(screening.score, 0);
+        assert!(screening.flags.contains(&Flag::PromptInjectionSuspected));
     }
 
     #[test]

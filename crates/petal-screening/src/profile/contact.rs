@@ -35,7 +35,17 @@ pub fn contacts(text: &str) -> Vec<Contact> {
         found.push(Contact { kind: ContactKind::Name, span });
     }
     found.extend(tokens(text).filter_map(|(start, token)| {
-        let trimmed = token.trim_end_matches(['.', ',', ';', ':', ')', ']']);
+        // Punctuation around a token, and a label glued to it ("(jane@x.test)", "<…>",
+        // "mailto:…", "Email:…").
+        let front = token.trim_start_matches(['(', '<', '[', '"', '\'', '{']);
+        let lower = front.to_ascii_lowercase();
+        let label = ["mailto:", "email:", "e-mail:", "web:", "website:", "linkedin:"]
+            .iter()
+            .find(|l| lower.starts_with(*l))
+            .map_or(0, |l| l.len());
+        let front = front.get(label..).unwrap_or_default();
+        let start = start + (token.len() - front.len());
+        let trimmed = front.trim_end_matches(['.', ',', ';', ':', ')', ']', '>', '"', '\'', '}']);
         let span = Span { start, end: start + trimmed.len() };
         let kind = if is_email(trimmed) {
             ContactKind::Email
@@ -68,12 +78,46 @@ fn is_email(token: &str) -> bool {
     local_ok && domain_ok
 }
 
+/// Sites whose addresses name a person.
+const PROFILE_SITES: [&str; 9] = [
+    "linkedin.com/",
+    "github.com/",
+    "gitlab.com/",
+    "twitter.com/",
+    "x.com/",
+    "medium.com/",
+    "about.me/",
+    "behance.net/",
+    "stackoverflow.com/users",
+];
+/// Top-level domains of personal sites written without `http://` or `www.`.
+const SITE_DOMAINS: [&str; 14] = [
+    "com", "org", "net", "io", "dev", "me", "uk", "app", "ai", "co", "info", "site", "page", "blog",
+];
+
 fn is_link(token: &str) -> bool {
     let lower = token.to_ascii_lowercase();
-    lower.starts_with("http://")
+    if lower.starts_with("http://")
         || lower.starts_with("https://")
         || lower.starts_with("www.")
-        || ["linkedin.com/", "github.com/", "gitlab.com/"].iter().any(|site| lower.contains(site))
+        || PROFILE_SITES.iter().any(|site| {
+            lower.starts_with(site)
+                || lower.contains(&format!(".{site}"))
+                || lower.contains(&format!("/{site}"))
+        })
+    {
+        return true;
+    }
+    // A bare domain ("janemarlowe.dev", "jm.co.uk/cv"), written in lower case (so that
+    // "ASP.NET" stays a skill).
+    let host = token.split('/').next().unwrap_or_default();
+    let labels: Vec<&str> = host.split('.').collect();
+    token == lower
+        && labels.len() >= 2
+        && labels
+            .iter()
+            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        && labels.last().is_some_and(|tld| SITE_DOMAINS.contains(tld))
 }
 
 /// Phone numbers: a `+` or `0`, then 9 to 13 digits with spaces, dashes, dots or brackets
@@ -98,8 +142,12 @@ fn phones(text: &str) -> Vec<Span> {
                 last_digit = j;
             } else {
                 let separator = b" -.()".contains(&b) || (b == b'+' && j == i);
-                // Two spaces in a row end a number (columns of figures are not one number).
-                let gap = b == b' ' && bytes.get(j + 1) == Some(&b' ');
+                // Two spaces in a row end a number (columns of figures are not one number),
+                // unless they split one where UK numbers split ("07700  900123").
+                let gap = b == b' '
+                    && bytes.get(j + 1) == Some(&b' ')
+                    && !((4..=6).contains(&digits)
+                        && bytes.get(j + 2).is_some_and(u8::is_ascii_digit));
                 if !separator || gap {
                     break;
                 }
@@ -124,13 +172,45 @@ fn phones(text: &str) -> Vec<Span> {
     found
 }
 
-/// The first non-empty line, if it reads as a name: two to four words, each starting with a
-/// capital letter, made of letters, hyphens and apostrophes, and no headings like "Curriculum
-/// Vitae".
 /// Heading words that open a CV and are not part of the name.
 const HEADINGS: [&str; 5] = ["curriculum", "vitae", "resume", "résumé", "cv"];
+/// Words of a heading or a job title at the top of a CV, never of a name.
+const NOT_NAMES: [&str; 32] = [
+    "personal",
+    "details",
+    "contact",
+    "information",
+    "profile",
+    "summary",
+    "about",
+    "me",
+    "experience",
+    "education",
+    "skills",
+    "solicitor",
+    "associate",
+    "paralegal",
+    "trainee",
+    "lawyer",
+    "barrister",
+    "engineer",
+    "developer",
+    "manager",
+    "consultant",
+    "analyst",
+    "litigation",
+    "commercial",
+    "senior",
+    "junior",
+    "legal",
+    "counsel",
+    "partner",
+    "director",
+    "assistant",
+    "software",
+];
 /// Non-empty lines at the top of a CV where the name is looked for.
-const NAME_LINES: usize = 3;
+const NAME_LINES: usize = 4;
 
 /// The candidate's name: on one of the first non-empty lines, after skipping a heading
 /// ("Curriculum Vitae") and a label ("Name:"), and before anything after a separator
@@ -150,11 +230,6 @@ fn name(text: &str) -> Option<Span> {
         }
         if let Some(span) = name_in_line(line) {
             return Some(Span { start: line_start + span.start, end: line_start + span.end });
-        }
-        let words: Vec<String> = line.split_whitespace().map(str::to_lowercase).collect();
-        if !words.iter().any(|w| HEADINGS.contains(&w.as_str())) {
-            // Not a heading: the name is not further down.
-            return None;
         }
     }
     None
@@ -176,7 +251,9 @@ fn name_in_line(line: &str) -> Option<Span> {
     let words: Vec<&str> = candidate.split_whitespace().collect();
     let looks_like_name = (2..=4).contains(&words.len())
         && words.iter().all(|w| {
-            !HEADINGS.contains(&w.to_lowercase().as_str())
+            let lower = w.to_lowercase();
+            !HEADINGS.contains(&lower.as_str())
+                && !NOT_NAMES.contains(&lower.as_str())
                 && w.chars().next().is_some_and(char::is_uppercase)
                 && w.chars()
                     .all(|c| c.is_alphabetic() || c == '-' || c == '\'' || c == '’' || c == '.')
@@ -224,16 +301,48 @@ mod tests {
                 found(text).into_iter().filter(|(k, _)| *k == ContactKind::Name).collect();
             assert_eq!(names, [(ContactKind::Name, name)], "{text:?}");
         }
+        for (text, name) in [
+            ("Personal Details\nJane Marlowe\n", "Jane Marlowe"),
+            ("Commercial Litigation Solicitor\nJane Marlowe", "Jane Marlowe"),
+        ] {
+            let names: Vec<_> =
+                found(text).into_iter().filter(|(k, _)| *k == ContactKind::Name).collect();
+            assert_eq!(names, [(ContactKind::Name, name)], "{text:?}");
+        }
         for text in
-            ["Jane\nMarlowe", "Experienced litigation associate", "CV\nCV\nCV\nJane Marlowe"]
+            ["Jane\nMarlowe", "Experienced litigation associate", "CV\nCV\nCV\nCV\nJane Marlowe"]
         {
             assert!(found(text).iter().all(|(k, _)| *k != ContactKind::Name), "{text:?}");
         }
     }
 
     #[test]
+    fn contacts_are_found_inside_punctuation_labels_and_bare_domains() {
+        let text = "(jane@x.test) <jm@y.test> mailto:j.m@z.test Email:jm@w.test\n\
+                    twitter.com/jm x.com/jm medium.com/@jm janemarlowe.dev jm.co.uk/cv\n\
+                    07700  900123 | ASP.NET, Node.js";
+        use ContactKind::*;
+        assert_eq!(
+            found(text),
+            [
+                (Email, "jane@x.test"),
+                (Email, "jm@y.test"),
+                (Email, "j.m@z.test"),
+                (Email, "jm@w.test"),
+                (Link, "twitter.com/jm"),
+                (Link, "x.com/jm"),
+                (Link, "medium.com/@jm"),
+                (Link, "janemarlowe.dev"),
+                (Link, "jm.co.uk/cv"),
+                (Phone, "07700  900123"),
+            ]
+        );
+    }
+
+    #[test]
     fn headings_dates_and_short_numbers_are_not_contacts() {
-        assert!(found("Experience\nJane Marlowe").iter().all(|(k, _)| *k != ContactKind::Name));
+        let no_name = "Experience\nworked at Harbour LLP\nDisputes team lead, 2019";
+        assert!(found(no_name).iter().all(|(k, _)| *k != ContactKind::Name));
         let text = "Experience\nJan 2019 - Mar 2021, 2:1, 120 wpm, ref 0123 45, not@an, x@y";
         assert!(found(text).is_empty(), "{:?}", found(text));
     }
