@@ -159,6 +159,14 @@ async fn receive_files(
     let mut manual_review = false;
     while let Some(mut field) = multipart.next_field().await.map_err(malformed)? {
         if field.name() == Some("manual_review") {
+            if files > 0 {
+                // The files before it would have been stored without the mark.
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_manual_review",
+                    "Send the \"manual_review\" field before the files.",
+                ));
+            }
             let value = field.text().await.map_err(malformed)?;
             manual_review = match value.trim() {
                 "true" => true,
@@ -316,7 +324,8 @@ async fn record(state: &AppState, to: &Destination<'_>, outcome: &Outcome) -> Re
         )
         .detail("job_id", Detail::Label(to.job.to_string()))
         .detail("format", Detail::Label(stored.document.kind.clone()))
-        .detail("bytes", Detail::Number(stored.document.size_bytes));
+        .detail("bytes", Detail::Number(stored.document.size_bytes))
+        .detail("manual_review", Detail::Flag(stored.document.manual_review));
         audit::append(&mut tx, now, &to.audit, &event).await?;
     }
     for refused in &outcome.rejected {

@@ -159,6 +159,43 @@ pub async fn retry(
     tx.commit().await
 }
 
+/// Gives the task back untouched, to be claimed again after `run_after`, without counting the
+/// attempt (the worker could not start it: its organisation had as much work in flight as
+/// it may).
+pub async fn release(
+    db: &Database,
+    task: &Claimed,
+    run_after: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    let mut tx = db.begin_scoped(&task.scope).await?;
+    execute!(
+        &mut tx.tx,
+        "UPDATE tasks SET lease = NULL, run_after = $4, attempts = attempts - 1 \
+         WHERE org_id = $1 AND document_id = $2 AND lease = $3",
+        task.scope.org_id().as_uuid(),
+        task.document_id.as_uuid(),
+        task.lease,
+        run_after,
+    )?;
+    tx.commit().await
+}
+
+/// Whether the worker still holds the task's lease.
+pub async fn held(tx: &mut ScopedTx, task: &Claimed) -> Result<bool, StorageError> {
+    let org = tx.scope().org_id().as_uuid();
+    let found: Option<i32> = on_conn!(&mut tx.tx, |conn| {
+        sqlx::query_scalar(
+            "SELECT 1 FROM tasks WHERE org_id = $1 AND document_id = $2 AND lease = $3",
+        )
+        .bind(org)
+        .bind(task.document_id.as_uuid())
+        .bind(task.lease)
+        .fetch_optional(conn)
+        .await
+    })?;
+    Ok(found.is_some())
+}
+
 /// How many of the job's documents are still waiting or being screened.
 pub async fn pending_for_job(tx: &mut ScopedTx, job: JobId) -> Result<i64, StorageError> {
     let org = tx.scope().org_id().as_uuid();

@@ -156,10 +156,11 @@ pub struct ManualReviewRequest {
     manual_review: bool,
 }
 
-/// Marks a candidate for manual review only, or lifts the mark (Reviewer+); audited. The CV is
-/// screened again at once: with the mark, no engine judges it and it is not ranked. A CV a
-/// remote engine already received cannot be called back; mark it at upload
-/// (`manual_review=true`) to be sure it is never sent.
+/// Marks a candidate for manual review only (Reviewer+), or lifts the mark (Reviewer+, after
+/// a step-up: the CV may then go to a remote engine); audited. The CV is screened again at
+/// once: with the mark, no engine judges it and it is not ranked. Setting the mark it already
+/// has changes nothing. A CV a remote engine already received cannot be called back; mark it
+/// at upload (`manual_review=true`) to be sure it is never sent.
 #[utoipa::path(put, path = "/api/v1/documents/{id}/manual-review", tag = "results",
     request_body = ManualReviewRequest, params(("id" = String, Path, format = Uuid)),
     responses((status = 202), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -170,8 +171,14 @@ pub async fn manual_review(
     Json(request): Json<ManualReviewRequest>,
 ) -> Result<StatusCode, ApiError> {
     let now = state.clock.now();
+    if !request.manual_review {
+        user.user.require_recent_reauth(now)?;
+    }
     let mut tx = state.db.begin_scoped(user.user.scope()).await?;
     let document = documents::get(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
+    if document.manual_review == request.manual_review {
+        return Ok(StatusCode::ACCEPTED);
+    }
     // The job row first (ARCHITECTURE.md, lock order).
     if !petal_storage::jobs::lock(&mut tx, document.job_id).await?
         || !documents::set_manual_review(&mut tx, id, request.manual_review).await?

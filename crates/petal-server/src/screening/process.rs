@@ -83,6 +83,20 @@ pub(super) async fn process(screener: &Screener, task: &tasks::Claimed) -> anyho
         ScreeningEngine::Local => Route::Local,
         remote => Route::Remote(remote),
     };
+    // A CV for a remote engine takes its place among its organisation's CVs in flight before
+    // it is read; with none free, the task goes back to the queue, uncounted.
+    let permit = match route {
+        Route::Remote(engine) if !screener.remote.configured(engine) => {
+            tracing::warn!(engine = engine.as_str(), "the organisation's engine is not configured");
+            return give_up(screener, task, Failure::NotConfigured.code()).await;
+        }
+        Route::Remote(_) => match screener.remote.permit(task.scope.org_id()) {
+            Some(permit) => Some(permit),
+            // Due at once: claims pass over the organisation until a place is free.
+            None => return Ok(tasks::release(&screener.db, task, now).await?),
+        },
+        Route::Local | Route::Manual => None,
+    };
     let criteria: Vec<Criterion> = serde_json::from_value(job.criteria)?;
     let blob = screener.objects.get(&document.object_name).await?;
     let kind = DocumentKind::parse(&document.kind);
@@ -104,14 +118,6 @@ pub(super) async fn process(screener: &Screener, task: &tasks::Claimed) -> anyho
     match (read?, route) {
         (Read::Done(outcome), _) => store(screener, task, &context, *outcome).await,
         (Read::ForRemote(reading, kind), Route::Remote(engine)) => {
-            if !screener.remote.configured(engine) {
-                tracing::warn!(
-                    engine = engine.as_str(),
-                    "the organisation's engine is not configured"
-                );
-                return give_up(screener, task, Failure::NotConfigured.code()).await;
-            }
-            let permit = screener.remote.permit(task.scope.org_id()).await?;
             let screener = screener.clone();
             let task = task.clone();
             screener.at_remote.clone().spawn(async move {
@@ -179,6 +185,9 @@ async fn screen_remotely(
     kind: Option<DocumentKind>,
     engine: ScreeningEngine,
 ) -> anyhow::Result<()> {
+    if !still_to_send(screener, task, engine).await? {
+        return Ok(());
+    }
     let cv = cv_input(reading, kind);
     let prepared = remote::prepare(&cv);
     let (answers, model) = if prepared.sendable() {
@@ -199,6 +208,29 @@ async fn screen_remotely(
         model,
     };
     store(screener, task, context, outcome).await
+}
+
+/// Whether the CV may still go to `engine`, checked just before it would be sent: the task is
+/// still this worker's (the document was not deleted, re-queued or taken over), the
+/// candidate was not marked for manual review, and the organisation still uses `engine`.
+/// When the mark or the engine changed, the task goes back to the queue to take its new route.
+async fn still_to_send(
+    screener: &Screener,
+    task: &tasks::Claimed,
+    engine: ScreeningEngine,
+) -> anyhow::Result<bool> {
+    let mut tx = screener.db.begin_snapshot(&task.scope).await?;
+    if !tasks::held(&mut tx, task).await? {
+        return Ok(false);
+    }
+    let manual = documents::get(&mut tx, task.document_id).await?.is_none_or(|d| d.manual_review);
+    let chosen = orgs::settings(&mut tx).await?.screening_engine;
+    drop(tx);
+    if manual || chosen != engine {
+        tasks::release(&screener.db, task, screener.clock.now()).await?;
+        return Ok(false);
+    }
+    Ok(true)
 }
 
 /// Seals and stores an outcome.

@@ -27,8 +27,21 @@ const CV: &[&str] = &[
 /// What identifies the candidate: never sent to an engine, never shown in blind review.
 const SECRETS: &[&str] =
     &["Orla", "Penhaligon", "orla.penhaligon", "07700 900123", "900123", "openhaligon"];
+/// The same candidate in another layout: a heading, contact details in brackets and labels,
+/// an address block, a date of birth under its label.
+const OTHER_LAYOUT: &[&str] = &[
+    "Personal Details",
+    "Orla Penhaligon",
+    "(orla.penhaligon@example.test) · Mobile: 07700  900123 · openhaligon.dev",
+    "4 Quay Street",
+    "York",
+    "yo1 7hh",
+    "Date of Birth",
+    "2 May 1994",
+    "Associate, Harbour LLP, 2015 - 2020: Penhaligon ran commercial litigation",
+];
 /// Also never sent (blind review hides the candidate's contact details, not the CV's lines).
-const SENT_NEVER: &[&str] = &["4 Quay Street", "YO1 7HH", "2 May 1994"];
+const SENT_NEVER: &[&str] = &["4 Quay Street", "YO1 7HH", "yo1 7hh", "2 May 1994", "York\n"];
 
 fn criteria() -> Value {
     json!([
@@ -200,6 +213,9 @@ async fn both_engines_screen_a_job_end_to_end_without_identity(backend: Backend)
         // The same shape as the local engine's result.
         let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<BTreeSet<_>>();
         assert_eq!(keys(&result), keys(&local));
+        let other =
+            app.screen_one(&admin, job, "other.txt", OTHER_LAYOUT.join("\n").as_bytes()).await;
+        assert_eq!(other["status"], "screened");
         assert_nothing_identifying(mock);
     }
     let sent = anthropic.requests();
@@ -373,7 +389,7 @@ async fn manual_review_candidates_are_never_sent(backend: Backend) {
     let document = app.wait_for_document(&admin, id).await;
     assert_eq!(document["status"], "screened");
     let result = app.result_of(&admin, job, id).await;
-    assert_eq!((result["ranked"].as_bool(), result["rank"].as_u64()), (None, None));
+    assert!(result["rank"].is_null() && result["recommendation"].is_null(), "{result}");
     assert!(flags(&result).contains(&"manual_review_only"));
     assert!(result["criteria"].as_array().unwrap().iter().all(|c| c["verdict"] == "unknown"));
     assert_eq!(anthropic.count(), 0);
@@ -387,6 +403,25 @@ async fn manual_review_candidates_are_never_sent(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(response.status(), 422);
+    // The mark must come before the files it applies to; nothing of the request is kept.
+    let late = Form::new()
+        .part("file", Part::bytes(CV.join("\n").into_bytes()).file_name("late.txt"))
+        .text("manual_review", "true");
+    let response = app
+        .as_user(&admin, Method::POST, &format!("/api/v1/jobs/{job}/documents"))
+        .multipart(late)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+    assert_eq!(
+        app.get_json(&admin, &format!("/api/v1/jobs/{job}/documents"))
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     // Marking a candidate after upload: screened again with no engine, and audited.
     let later = app.screen_one(&admin, job, "later.txt", &CV.join("\n").into_bytes()).await;
     let later = later["id"].as_str().unwrap();
@@ -409,6 +444,11 @@ async fn manual_review_candidates_are_never_sent(backend: Backend) {
     let (_, _, details) = actions.iter().find(|(a, ..)| a == "document.manual_review_set").unwrap();
     let details: Value = serde_json::from_str(details.as_deref().unwrap()).unwrap();
     assert_eq!((&details["before"], &details["after"]), (&json!(false), &json!(true)));
+    // Lifting the mark lets the CV go to the engine: it needs a recent step-up.
+    app.clock.advance(chrono::Duration::minutes(6));
+    let lift = app.as_user(&admin, Method::PUT, &path).json(&json!({"manual_review": false}));
+    assert_eq!(lift.send().await.unwrap().status(), 403);
+    assert_eq!(anthropic.count(), 1);
 }
 on_both_backends!(manual_review_candidates_are_never_sent);
 
@@ -448,7 +488,7 @@ async fn one_organisations_remote_job_never_holds_up_another(backend: Backend) {
         backend,
         &anthropic,
         &openai,
-        &[("PETAL_REMOTE_CONCURRENCY", "1"), ("PETAL_WORKERS", "1")],
+        &[("PETAL_REMOTE_CONCURRENCY", "1"), ("PETAL_WORKERS", "2")],
     )
     .await;
     let busy = app.admin_of_new_org("Harbour").await;

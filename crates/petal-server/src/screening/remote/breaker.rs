@@ -20,7 +20,9 @@ pub(super) struct Breaker {
 struct State {
     failures: u32,
     open_until: Option<Instant>,
-    probing: bool,
+    /// When the probe went out; a probe that never reports (its task died) is given up
+    /// after a cool-down, so the engine is tried again.
+    probing_since: Option<Instant>,
 }
 
 impl Breaker {
@@ -28,10 +30,11 @@ impl Breaker {
     /// others are refused until it reports.
     pub(super) fn allow(&self, now: Instant) -> bool {
         let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let probe_lost = state.probing_since.is_some_and(|since| now >= since + COOL_DOWN);
         match state.open_until {
             None => true,
-            Some(until) if now >= until && !state.probing => {
-                state.probing = true;
+            Some(until) if now >= until && (state.probing_since.is_none() || probe_lost) => {
+                state.probing_since = Some(now);
                 true
             }
             Some(_) => false,
@@ -41,7 +44,7 @@ impl Breaker {
     /// Reports a call's outcome.
     pub(super) fn report(&self, ok: bool, now: Instant) {
         let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        state.probing = false;
+        state.probing_since = None;
         if ok {
             state.failures = 0;
             state.open_until = None;
@@ -76,6 +79,8 @@ mod tests {
         assert!(!breaker.allow(later + Duration::from_secs(1)), "a failed probe reopens it");
         let much_later = later + COOL_DOWN * 2;
         assert!(breaker.allow(much_later));
+        assert!(!breaker.allow(much_later), "the probe is out");
+        assert!(breaker.allow(much_later + COOL_DOWN), "a probe that never reported is given up");
         breaker.report(true, much_later);
         assert!(breaker.allow(much_later) && breaker.allow(much_later), "closed again");
     }

@@ -73,6 +73,16 @@ pub struct RemoteEngines {
 impl RemoteEngines {
     /// The engines as configured (none may be).
     pub fn new(settings: RemoteSettings) -> anyhow::Result<Self> {
+        for endpoint in [&settings.anthropic, &settings.openai].into_iter().flatten() {
+            let url = &endpoint.base_url;
+            let local = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+            if url.scheme() == "http" && !local {
+                tracing::warn!(
+                    url = url.as_str(),
+                    "a remote engine is reached over plain HTTP: CV text and keys travel unencrypted"
+                );
+            }
+        }
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .redirect(reqwest::redirect::Policy::none())
@@ -118,9 +128,9 @@ impl RemoteEngines {
         orgs.iter().filter(|(_, s)| s.available_permits() == 0).map(|(org, _)| *org).collect()
     }
 
-    /// A place among the organisation's CVs at a remote engine, waiting for one if needed.
-    pub async fn permit(&self, org: OrgId) -> anyhow::Result<OwnedSemaphorePermit> {
-        Ok(self.semaphore(org).acquire_owned().await?)
+    /// A place among the organisation's CVs at a remote engine, if one is free.
+    pub fn permit(&self, org: OrgId) -> Option<OwnedSemaphorePermit> {
+        self.semaphore(org).try_acquire_owned().ok()
     }
 
     /// Screens a prepared CV with `engine`: one request per sample, each answer checked
