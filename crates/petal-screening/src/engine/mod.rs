@@ -184,7 +184,20 @@ impl Screening {
         known.extend(candidate.links.iter().map(|v| (v.as_str(), Marker::Link)));
         for result in &mut self.criteria {
             for evidence in &mut result.evidence {
-                evidence.quote = mask(&evidence.quote, &known);
+                // Any other email, phone or link in the quote goes too.
+                let quote = &evidence.quote;
+                let mut all = known.clone();
+                all.extend(contacts(quote).into_iter().filter_map(|c| {
+                    let marker = match c.kind {
+                        ContactKind::Name => return None,
+                        ContactKind::Email => Marker::Email,
+                        ContactKind::Phone => Marker::Phone,
+                        ContactKind::Link => Marker::Link,
+                    };
+                    Some((c.span.quote(quote), marker))
+                }));
+                let masked = mask(quote, &all);
+                evidence.quote = masked;
             }
         }
     }

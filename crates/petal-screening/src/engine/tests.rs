@@ -198,3 +198,19 @@ fn skills_match_through_synonyms_and_free_text_through_its_words() {
     assert_eq!(verdict(&screening, "p"), Verdict::Partial);
     assert_eq!(verdict(&screening, "x"), Verdict::Unknown);
 }
+
+#[test]
+fn blind_review_hides_who_the_candidate_is_in_quotes_too() {
+    let text = "Jane Marlowe\njane@example.test\n\
+        French: fluent; Marlowe interpreted for clients, work: jm@firm.test, 07700 900456\n";
+    let french = [criterion("french", "Fluent French", CriterionKind::Nice, 2)];
+    let cv = CvInput { visible: text, hidden: "", encrypted: false, text_layer: true };
+    let mut screening = screen(&cv, &french, TODAY);
+    assert_eq!(screening.criteria[0].verdict, Verdict::Met);
+    screening.blind();
+    assert_eq!(screening.candidate, Candidate::default());
+    assert_eq!(
+        screening.criteria[0].evidence[0].quote,
+        "French: fluent; [CANDIDATE] interpreted for clients, work: [EMAIL], [PHONE]"
+    );
+}
