@@ -249,8 +249,9 @@ fn lines_after_label(text: &str, labels: &[&str], marker: Marker) -> Vec<(Span, 
         let skipped = rest.len() - rest.trim_start_matches([':', '.', ' ', '\t', '-', '–']).len();
         let mut start = line_start + after + skipped;
         let mut end = line_end;
-        if start >= end {
-            // The value is on the next non-empty line.
+        let label_alone = content.get(..at).is_some_and(|before| before.trim().is_empty());
+        if start >= end && label_alone {
+            // The value is on the next non-empty line, when that line is only a date.
             match lines
                 .iter()
                 .skip(i + 1)
@@ -258,6 +259,9 @@ fn lines_after_label(text: &str, labels: &[&str], marker: Marker) -> Vec<(Span, 
             {
                 Some(&(next_start, next_end)) => {
                     let next = text.get(next_start..next_end).unwrap_or_default();
+                    if next.trim().chars().count() > SHORT_DATE {
+                        continue;
+                    }
                     start = next_start + (next.len() - next.trim_start().len());
                     end = next_end;
                 }
@@ -270,6 +274,9 @@ fn lines_after_label(text: &str, labels: &[&str], marker: Marker) -> Vec<(Span, 
     }
     found
 }
+
+/// Longest line read as a date on its own ("14 September 1996" and the like).
+const SHORT_DATE: usize = 24;
 
 /// Each line's content as a byte range: without its line break and trailing spaces.
 fn line_spans(text: &str) -> Vec<(usize, usize)> {
@@ -456,6 +463,9 @@ mod tests {
                 assert!(!sent.contains(secret), "{secret} in {sent:?}");
             }
         }
+        // A label that merely ends a line does not take the next line with it.
+        let profile = "Jane Marlowe\nProfile: proud Yorkshire born\n2019 - 2024 Associate, Harbour LLP: led 40 disputes\n";
+        assert!(pseudonymise(profile).text.contains("2019 - 2024 Associate"));
         // An address line further down a CV, where work history is, keeps the lines above it.
         let mut cv = String::from("Jane Marlowe\n");
         cv.push_str(&"Associate at Harbour LLP\n".repeat(20));

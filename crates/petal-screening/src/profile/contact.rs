@@ -34,36 +34,66 @@ pub fn contacts(text: &str) -> Vec<Contact> {
     if let Some(span) = name(text) {
         found.push(Contact { kind: ContactKind::Name, span });
     }
-    found.extend(tokens(text).filter_map(|(start, token)| {
-        // Punctuation around a token, and a label glued to it ("(jane@x.test)", "<…>",
-        // "mailto:…", "Email:…").
-        let front = token.trim_start_matches(['(', '<', '[', '"', '\'', '{']);
-        let lower = front.to_ascii_lowercase();
-        let label = ["mailto:", "email:", "e-mail:", "web:", "website:", "linkedin:"]
-            .iter()
-            .find(|l| lower.starts_with(*l))
-            .map_or(0, |l| l.len());
-        let front = front.get(label..).unwrap_or_default();
-        let start = start + (token.len() - front.len());
-        let trimmed = front.trim_end_matches(['.', ',', ';', ':', ')', ']', '>', '"', '\'', '}']);
-        let span = Span { start, end: start + trimmed.len() };
-        let kind = if is_email(trimmed) {
-            ContactKind::Email
-        } else if is_link(trimmed) {
-            ContactKind::Link
-        } else {
-            return None;
-        };
-        Some(Contact { kind, span })
-    }));
+    let tokens_found = tokens(text)
+        .filter_map(|(start, token)| {
+            // Punctuation around a token, and a label glued to it ("(jane@x.test)", "<…>",
+            // "mailto:…", "Email:…").
+            let front = token.trim_start_matches(['(', '<', '[', '"', '\'', '{', '‘', '’']);
+            let label = match front.split_once(':') {
+                Some((word, rest))
+                    if !word.is_empty()
+                        && word.chars().all(|c| c.is_alphabetic() || c == '-')
+                        && !rest.starts_with("//") =>
+                {
+                    word.len() + 1
+                }
+                _ => 0,
+            };
+            let front = front.get(label..).unwrap_or_default();
+            let start = start + (token.len() - front.len());
+            let trimmed =
+                front.trim_end_matches(['.', ',', ';', ':', ')', ']', '>', '"', '\'', '}', '’']);
+            let span = Span { start, end: start + trimmed.len() };
+            if is_email(trimmed) {
+                Some((Contact { kind: ContactKind::Email, span }, Certainty::Sure))
+            } else {
+                link_kind(trimmed).map(|sure| (Contact { kind: ContactKind::Link, span }, sure))
+            }
+        })
+        .collect::<Vec<_>>();
     found.extend(phones(text).into_iter().map(|span| Contact { kind: ContactKind::Phone, span }));
+    // A bare domain counts when it shares its line with other contact details.
+    let sure: Vec<Span> = found
+        .iter()
+        .map(|c| c.span)
+        .chain(tokens_found.iter().filter(|(_, k)| *k == Certainty::Sure).map(|(c, _)| c.span))
+        .collect();
+    for (contact, kind) in tokens_found {
+        let line = line_of(text, contact.span);
+        let beside =
+            sure.iter().any(|s| s.start >= line.start && s.end <= line.end && *s != contact.span);
+        if kind == Certainty::Sure || beside {
+            found.push(contact);
+        }
+    }
     found.sort_by_key(|c| (c.span.start, c.span.end));
     found
 }
 
-/// Whitespace-separated tokens with their byte offsets.
+/// The line holding `span`, as a byte range.
+fn line_of(text: &str, span: Span) -> Span {
+    let start = text.get(..span.start).and_then(|b| b.rfind('\n')).map_or(0, |i| i + 1);
+    let end = text.get(span.end..).and_then(|a| a.find('\n')).map_or(text.len(), |i| span.end + i);
+    Span { start, end }
+}
+
+/// Characters that separate contact details as whitespace does ("Leeds·jane@x.test|…").
+const SEPARATORS: [char; 9] = ['·', '|', '•', ';', ',', '«', '»', '“', '”'];
+
+/// Tokens separated by whitespace or [`SEPARATORS`], with their byte offsets.
 fn tokens(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    text.split_whitespace()
+    text.split(|c: char| c.is_whitespace() || SEPARATORS.contains(&c))
+        .filter(|token| !token.is_empty())
         .map(move |token| (token.as_ptr() as usize - text.as_ptr() as usize, token))
 }
 
@@ -95,29 +125,45 @@ const SITE_DOMAINS: [&str; 14] = [
     "com", "org", "net", "io", "dev", "me", "uk", "app", "ai", "co", "info", "site", "page", "blog",
 ];
 
-fn is_link(token: &str) -> bool {
+/// How surely a token is a contact detail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Certainty {
+    /// An email address, a URL or a profile address.
+    Sure,
+    /// A bare domain ("janemarlowe.dev"), which may also be a skill or a company ("socket.io",
+    /// "booking.com"): a link only with a path, or beside other contact details.
+    BareDomain,
+}
+
+fn link_kind(token: &str) -> Option<Certainty> {
     let lower = token.to_ascii_lowercase();
     if lower.starts_with("http://")
         || lower.starts_with("https://")
         || lower.starts_with("www.")
         || PROFILE_SITES.iter().any(|site| {
-            lower.starts_with(site)
-                || lower.contains(&format!(".{site}"))
-                || lower.contains(&format!("/{site}"))
+            // Not inside another host name ("box.com/" is not "x.com/").
+            lower.match_indices(site).any(|(at, _)| {
+                lower.get(..at).and_then(|b| b.chars().last()).is_none_or(|c| !c.is_alphanumeric())
+            })
         })
     {
-        return true;
+        return Some(Certainty::Sure);
     }
     // A bare domain ("janemarlowe.dev", "jm.co.uk/cv"), written in lower case (so that
     // "ASP.NET" stays a skill).
-    let host = token.split('/').next().unwrap_or_default();
+    let (host, path) = token.split_once('/').unwrap_or((token, ""));
     let labels: Vec<&str> = host.split('.').collect();
-    token == lower
+    let domain = token == lower
         && labels.len() >= 2
         && labels
             .iter()
             .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
-        && labels.last().is_some_and(|tld| SITE_DOMAINS.contains(tld))
+        && labels.last().is_some_and(|tld| SITE_DOMAINS.contains(tld));
+    match (domain, path.is_empty()) {
+        (false, _) => None,
+        (true, false) => Some(Certainty::Sure),
+        (true, true) => Some(Certainty::BareDomain),
+    }
 }
 
 /// Phone numbers: a `+` or `0`, then 9 to 13 digits with spaces, dashes, dots or brackets
@@ -231,6 +277,18 @@ fn name(text: &str) -> Option<Span> {
         if let Some(span) = name_in_line(line) {
             return Some(Span { start: line_start + span.start, end: line_start + span.end });
         }
+        // Only a heading or a job title ("Curriculum Vitae", "Personal Details", "Commercial
+        // Litigation Solicitor") may come before the name; any other line means the name is
+        // not at the top.
+        let title = line.split_whitespace().all(|w| {
+            let lower = w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
+            lower.is_empty()
+                || HEADINGS.contains(&lower.as_str())
+                || NOT_NAMES.contains(&lower.as_str())
+        });
+        if !title {
+            return None;
+        }
     }
     None
 }
@@ -246,8 +304,21 @@ fn name_in_line(line: &str) -> Option<Span> {
         }
     }
     let rest = line.get(from..)?;
-    let end = rest.find([',', '|', '·', '(', '–', '—', '/', '\t']).unwrap_or(rest.len());
-    let candidate = rest.get(..end)?.trim_end().trim_end_matches(" -");
+    let mut end = rest.find([',', '|', '·', '(', '–', '—', '/', '\t']).unwrap_or(rest.len());
+    // A job title after the name on the same line ("Jane Marlowe    Trainee Solicitor").
+    let title = rest
+        .get(..end)?
+        .split_whitespace()
+        .skip(2)
+        .find(|word| {
+            let lower = word.to_lowercase();
+            NOT_NAMES.contains(&lower.as_str()) || HEADINGS.contains(&lower.as_str())
+        })
+        .map(|word| word.as_ptr() as usize - rest.as_ptr() as usize);
+    if let Some(at) = title {
+        end = at;
+    }
+    let candidate = rest.get(..end)?.trim_end().trim_end_matches(" -").trim_end();
     let words: Vec<&str> = candidate.split_whitespace().collect();
     let looks_like_name = (2..=4).contains(&words.len())
         && words.iter().all(|w| {
@@ -258,7 +329,7 @@ fn name_in_line(line: &str) -> Option<Span> {
                 && w.chars()
                     .all(|c| c.is_alphabetic() || c == '-' || c == '\'' || c == '’' || c == '.')
         });
-    looks_like_name.then(|| Span { start: from, end: from + candidate.trim_end().len() })
+    looks_like_name.then(|| Span { start: from, end: from + candidate.len() })
 }
 
 #[cfg(test)]
@@ -335,6 +406,46 @@ mod tests {
                 (Link, "janemarlowe.dev"),
                 (Link, "jm.co.uk/cv"),
                 (Phone, "07700  900123"),
+            ]
+        );
+    }
+
+    #[test]
+    fn only_a_top_line_that_reads_as_a_name_is_the_name() {
+        let names = |text: &str| -> Vec<String> {
+            contacts(text)
+                .into_iter()
+                .filter(|c| c.kind == ContactKind::Name)
+                .map(|c| c.span.quote(text).to_owned())
+                .collect()
+        };
+        assert!(names("Pieter van der Berg\nNew York\n").is_empty());
+        assert!(names("jane marlowe\nEmployment Law Specialist\n").is_empty());
+        assert!(names("Jane Mary Anne Louise Marlowe\nWest Yorkshire").is_empty());
+        assert_eq!(names("Jane Marlowe    Trainee Solicitor\nGreater London"), ["Jane Marlowe"]);
+    }
+
+    #[test]
+    fn skills_and_companies_that_look_like_domains_are_not_links() {
+        let text = "Skills: socket.io, asp.net, python.org, booking.com\n\
+                    GitHub:github.com/jm Profile:linkedin.com/in/jm Leeds·linkedin.com/in/jl\n\
+                    |github.com/x “linkedin.com/in/q” box.com/files\n\
+                    jane@x.test | janemarlowe.dev\nE:jo@y.test";
+        let links: Vec<_> =
+            found(text).into_iter().filter(|(k, _)| *k != ContactKind::Name).collect();
+        use ContactKind::*;
+        assert_eq!(
+            links,
+            [
+                (Link, "github.com/jm"),
+                (Link, "linkedin.com/in/jm"),
+                (Link, "linkedin.com/in/jl"),
+                (Link, "github.com/x"),
+                (Link, "linkedin.com/in/q"),
+                (Link, "box.com/files"),
+                (Email, "jane@x.test"),
+                (Link, "janemarlowe.dev"),
+                (Email, "jo@y.test"),
             ]
         );
     }
