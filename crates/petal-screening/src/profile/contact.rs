@@ -136,6 +136,10 @@ enum Certainty {
 }
 
 fn link_kind(token: &str) -> Option<Certainty> {
+    // Every link has a dot; most words do not, and are passed over cheaply.
+    if !token.contains('.') {
+        return None;
+    }
     let lower = token.to_ascii_lowercase();
     if lower.starts_with("http://")
         || lower.starts_with("https://")
