@@ -202,3 +202,114 @@ pub async fn verify(db: &Database, scope: &OrgScope) -> Result<ChainReport, Stor
     drop(tx);
     Ok(verifier.finish(head))
 }
+
+/// What to look for in an organisation's audit trail; every field narrows the search.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// The action's name (`document.accessed`).
+    pub action: Option<String>,
+    /// The acting user.
+    pub actor: Option<Uuid>,
+    /// The target's id (a document, job or user id).
+    pub target: Option<String>,
+    /// From this time (inclusive).
+    pub from: Option<DateTime<Utc>>,
+    /// Until this time (exclusive).
+    pub to: Option<DateTime<Utc>>,
+    /// Only events before this sequence number (the previous page's last).
+    pub before_seq: Option<i64>,
+}
+
+/// One stored event, as the audit log shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AuditRecord {
+    /// Its position in the organisation's chain, from 1.
+    pub seq: i64,
+    /// Its id.
+    pub id: Uuid,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+    /// `user`, `system` or `cli`.
+    pub actor_kind: String,
+    /// The acting user.
+    pub actor_id: Option<Uuid>,
+    /// The acting user's role then.
+    pub actor_role: Option<String>,
+    /// The client address.
+    pub ip: Option<String>,
+    /// The client's user agent.
+    pub user_agent: Option<String>,
+    /// The request's id.
+    pub request_id: Option<String>,
+    /// What happened.
+    pub action: String,
+    /// What it happened to.
+    pub target_kind: Option<String>,
+    /// Its id.
+    pub target_id: Option<String>,
+    /// `success` or `failure`.
+    pub outcome: String,
+    /// Details, as JSON text.
+    pub details: String,
+}
+
+/// The organisation's events matching `filter`, newest first, at most `limit`.
+pub async fn list(
+    tx: &mut ScopedTx,
+    filter: &AuditFilter,
+    limit: i64,
+) -> Result<Vec<AuditRecord>, StorageError> {
+    let org = tx.scope().org_id().as_uuid();
+    let mut sql = String::from(
+        "SELECT seq, id, occurred_at, actor_kind, actor_id, actor_role, ip, user_agent, \
+         request_id, action, target_kind, target_id, outcome, CAST(details AS TEXT) AS details \
+         FROM audit_events WHERE org_id = $1",
+    );
+    let mut next = 2;
+    let mut clause = |sql: &mut String, column: &str, op: &str| {
+        sql.push_str(&format!(" AND {column} {op} ${next}"));
+        next += 1;
+    };
+    if filter.action.is_some() {
+        clause(&mut sql, "action", "=");
+    }
+    if filter.actor.is_some() {
+        clause(&mut sql, "actor_id", "=");
+    }
+    if filter.target.is_some() {
+        clause(&mut sql, "target_id", "=");
+    }
+    if filter.from.is_some() {
+        clause(&mut sql, "occurred_at", ">=");
+    }
+    if filter.to.is_some() {
+        clause(&mut sql, "occurred_at", "<");
+    }
+    if filter.before_seq.is_some() {
+        clause(&mut sql, "seq", "<");
+    }
+    sql.push_str(&format!(" ORDER BY seq DESC LIMIT ${next}"));
+    let rows = on_conn!(&mut tx.tx, |conn| {
+        let mut query = sqlx::query_as::<_, AuditRecord>(&sql).bind(org);
+        if let Some(action) = &filter.action {
+            query = query.bind(action);
+        }
+        if let Some(actor) = filter.actor {
+            query = query.bind(actor);
+        }
+        if let Some(target) = &filter.target {
+            query = query.bind(target);
+        }
+        if let Some(from) = filter.from {
+            query = query.bind(from);
+        }
+        if let Some(to) = filter.to {
+            query = query.bind(to);
+        }
+        if let Some(seq) = filter.before_seq {
+            query = query.bind(seq);
+        }
+        query.bind(limit).fetch_all(conn).await
+    })?;
+    Ok(rows)
+}

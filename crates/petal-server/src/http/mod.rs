@@ -3,6 +3,7 @@
 //! Every route is registered through [`utoipa_axum`]'s `routes!`, which adds it to the router
 //! and to the OpenAPI document at once, so the document cannot omit a served route.
 
+mod audit;
 mod documents;
 mod error;
 mod factors;
@@ -98,6 +99,7 @@ pub struct AppState {
         (name = "documents", description = "CVs: upload, list, signed links, deletion"),
         (name = "results", description = "Ranked results, decisions, re-screening, progress"),
         (name = "organisation", description = "The organisation's settings"),
+        (name = "audit", description = "The audit log and its verification"),
         (name = "security", description = "Security alerts (Admins)")
     )
 )]
@@ -168,6 +170,8 @@ fn json_api() -> OpenApiRouter<AppState> {
         .routes(routes!(results::rescreen))
         .routes(routes!(results::manual_review))
         .routes(routes!(settings::get, settings::change))
+        .routes(routes!(audit::list))
+        .routes(routes!(audit::verify))
 }
 
 /// The OpenAPI document for every route [`router`] serves.

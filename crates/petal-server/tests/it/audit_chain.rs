@@ -36,7 +36,7 @@ async fn chain_of_six(backend: Backend) -> (TestDb, OrgId) {
 }
 
 /// Lets the test tamper like someone with full control of the database server.
-async fn disable_append_only_triggers(db: &TestDb) {
+pub(crate) async fn disable_append_only_triggers(db: &TestDb) {
     match db.backend {
         Backend::Sqlite => {
             db.exec(

@@ -13,6 +13,7 @@
 
 mod support;
 
+mod audit_api;
 mod audit_chain;
 mod authorization;
 mod cli;

@@ -1,0 +1,181 @@
+//! The audit log over HTTP (Admins): events newest first, filtered and paged, and the chain's
+//! verification.
+
+use super::{ApiError, AppState, ErrorBody};
+use crate::auth::extract::{Authorized, ReadAudit};
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use petal_domain::audit::chain::ChainReport;
+use petal_storage::audit::{self, AuditFilter, AuditRecord};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Events per page unless `limit` says otherwise.
+const DEFAULT_LIMIT: i64 = 50;
+/// Most events per page.
+const MAX_LIMIT: i64 = 500;
+
+/// Filters and paging of `GET /api/v1/audit`.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// An action name, such as `document.accessed`.
+    action: Option<String>,
+    /// The acting user's id.
+    actor: Option<String>,
+    /// The target's id (a document, job or user).
+    target: Option<String>,
+    /// From this time (RFC 3339, inclusive).
+    from: Option<String>,
+    /// Until this time (RFC 3339, exclusive).
+    to: Option<String>,
+    /// Events per page, 1–500 (default 50).
+    limit: Option<String>,
+    /// The previous page's `next_cursor`.
+    cursor: Option<String>,
+}
+
+/// One event as the audit log shows it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct EventView {
+    seq: i64,
+    #[schema(value_type = String, format = Uuid)]
+    id: Uuid,
+    occurred_at: DateTime<Utc>,
+    /// `user`, `system` or `cli`, with the user's id and role then.
+    actor_kind: String,
+    #[schema(value_type = Option<String>, format = Uuid)]
+    actor_id: Option<Uuid>,
+    actor_role: Option<String>,
+    ip: Option<String>,
+    user_agent: Option<String>,
+    request_id: Option<String>,
+    action: String,
+    target_kind: Option<String>,
+    target_id: Option<String>,
+    /// `success` or `failure`.
+    outcome: String,
+    #[schema(value_type = Object)]
+    details: serde_json::Value,
+}
+
+impl From<AuditRecord> for EventView {
+    fn from(record: AuditRecord) -> Self {
+        Self {
+            seq: record.seq,
+            id: record.id,
+            occurred_at: record.occurred_at,
+            actor_kind: record.actor_kind,
+            actor_id: record.actor_id,
+            actor_role: record.actor_role,
+            ip: record.ip,
+            user_agent: record.user_agent,
+            request_id: record.request_id,
+            action: record.action,
+            target_kind: record.target_kind,
+            target_id: record.target_id,
+            outcome: record.outcome,
+            // A row whose details are not JSON shows them as text (verification reports it).
+            details: serde_json::from_str(&record.details)
+                .unwrap_or(serde_json::Value::String(record.details)),
+        }
+    }
+}
+
+/// A page of events.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct EventPage {
+    events: Vec<EventView>,
+    /// Pass as `cursor` for the next page; none on the last.
+    next_cursor: Option<String>,
+}
+
+fn invalid(message: String) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query", message)
+}
+
+fn time(name: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
+    value
+        .map(|v| {
+            DateTime::parse_from_rfc3339(v)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| invalid(format!("{name} must be an RFC 3339 time")))
+        })
+        .transpose()
+}
+
+impl AuditQuery {
+    fn parse(self) -> Result<(AuditFilter, i64), ApiError> {
+        let limit = match self.limit.as_deref() {
+            None => DEFAULT_LIMIT,
+            Some(value) => match value.parse::<i64>() {
+                Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+                _ => return Err(invalid(format!("limit must be from 1 to {MAX_LIMIT}"))),
+            },
+        };
+        let actor = self
+            .actor
+            .map(|a| Uuid::parse_str(&a).map_err(|_| invalid("actor must be a user id".into())))
+            .transpose()?;
+        let before_seq = self
+            .cursor
+            .map(|c| match c.parse::<i64>() {
+                Ok(seq) if seq > 0 => Ok(seq),
+                _ => Err(invalid("cursor is not one this server gave".into())),
+            })
+            .transpose()?;
+        let bounded = |name: &str, value: Option<String>| match value {
+            Some(v) if v.is_empty() || v.len() > 200 => {
+                Err(invalid(format!("{name} must be 1 to 200 characters")))
+            }
+            other => Ok(other),
+        };
+        let filter = AuditFilter {
+            action: bounded("action", self.action)?,
+            actor,
+            target: bounded("target", self.target)?,
+            from: time("from", self.from.as_deref())?,
+            to: time("to", self.to.as_deref())?,
+            before_seq,
+        };
+        Ok((filter, limit))
+    }
+}
+
+/// The organisation's audit events, newest first (Admin). Filters: `action`, `actor`,
+/// `target`, `from`, `to`; paging: `limit` (default 50, at most 500) and `cursor`.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
+    responses((status = 200, body = EventPage), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    admin: Authorized<ReadAudit>,
+    query: Result<Query<AuditQuery>, QueryRejection>,
+) -> Result<Json<EventPage>, ApiError> {
+    let Query(query) = query.map_err(|_| {
+        invalid("unknown or repeated query parameter; see the API description".into())
+    })?;
+    let (filter, limit) = query.parse()?;
+    let mut tx = state.db.begin_snapshot(admin.user.scope()).await?;
+    // One more than asked shows whether another page follows.
+    let mut records = audit::list(&mut tx, &filter, limit + 1).await?;
+    drop(tx);
+    let more = records.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+    records.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let next_cursor = if more { records.last().map(|r| r.seq.to_string()) } else { None };
+    Ok(Json(EventPage { events: records.into_iter().map(EventView::from).collect(), next_cursor }))
+}
+
+/// Verifies the organisation's whole hash chain against its recorded head (Admin): whether it
+/// is intact, how many events were checked, the head hash, and the first bad event.
+#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody)))]
+pub async fn verify(
+    State(state): State<AppState>,
+    admin: Authorized<ReadAudit>,
+) -> Result<Json<ChainReport>, ApiError> {
+    Ok(Json(audit::verify(&state.db, admin.user.scope()).await?))
+}
