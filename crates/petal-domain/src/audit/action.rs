@@ -102,6 +102,8 @@ actions! {
     ExportRequested => "export.requested",
     /// An export was downloaded.
     ExportDownloaded => "export.downloaded",
+    /// The audit log was exported.
+    AuditExported => "audit.exported",
     /// A candidate was erased.
     CandidateErased => "candidate.erased",
 }

@@ -172,6 +172,7 @@ fn json_api() -> OpenApiRouter<AppState> {
         .routes(routes!(settings::get, settings::change))
         .routes(routes!(audit::list))
         .routes(routes!(audit::verify))
+        .routes(routes!(audit::export))
 }
 
 /// The OpenAPI document for every route [`router`] serves.

@@ -133,3 +133,62 @@ async fn verification_over_http_catches_an_altered_row(backend: Backend) {
     assert_eq!(broken["first_bad_event"]["seq"], 2, "{broken}");
 }
 on_both_backends!(verification_over_http_catches_an_altered_row);
+
+async fn the_audit_log_exports_as_json_lines_and_safe_csv(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin_of_new_org("Harbour").await;
+    // A user agent written to be run as a spreadsheet formula.
+    let response = app
+        .as_user(&admin, Method::POST, "/api/v1/jobs")
+        .header("user-agent", "=HYPERLINK(\"http://evil.test\")")
+        .json(&serde_json::json!({"title": "Associate", "description": "",
+            "criteria": [{"text": "Fluent French", "kind": "must", "weight": 2}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let export = |query: &'static str| {
+        app.as_user(&admin, Method::GET, &format!("/api/v1/audit/export?{query}")).send()
+    };
+
+    let jsonl = export("format=jsonl").await.unwrap();
+    assert_eq!(jsonl.status(), 200);
+    assert_eq!(jsonl.headers()["content-type"], "application/x-ndjson");
+    assert!(jsonl.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    let text = jsonl.text().await.unwrap();
+    let events: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let stored = app.audit_actions().await.len();
+    assert_eq!(events.len(), stored, "every event, the export's own included");
+    assert_eq!(events[0]["action"], "audit.exported");
+    let seqs: Vec<i64> = events.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[0] == w[1] + 1));
+
+    let csv_text = export("format=csv").await.unwrap().text().await.unwrap();
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    assert_eq!(&headers[0], "seq");
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), stored + 1, "one more export event");
+    let agents: Vec<&str> = rows.iter().map(|r| &r[7]).collect();
+    assert!(agents.contains(&"'=HYPERLINK(\"http://evil.test\")"), "{agents:?}");
+    assert!(agents.iter().all(|a| !a.starts_with('=')));
+
+    let filtered = export("format=jsonl&action=job.created").await.unwrap().text().await.unwrap();
+    assert_eq!(filtered.lines().count(), 1);
+
+    for query in ["format=xml", "", "format=csv&limit=5"] {
+        assert_eq!(export(query).await.unwrap().status(), 422, "{query}");
+    }
+    let reviewer = app.member(&admin, "rita@harbour.test", "reviewer").await;
+    let refused = app
+        .as_user(&reviewer, Method::GET, "/api/v1/audit/export?format=csv")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let exported: Vec<_> =
+        app.audit_actions().await.into_iter().filter(|(a, ..)| a == "audit.exported").collect();
+    assert_eq!(exported.len(), 3, "each export is audited");
+    assert!(exported.iter().all(|(_, _, d)| d.as_deref().unwrap().contains("format")));
+}
+on_both_backends!(the_audit_log_exports_as_json_lines_and_safe_csv);
