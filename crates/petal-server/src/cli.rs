@@ -1,4 +1,5 @@
-//! The command line: `petal serve | worker | migrate | org create | audit verify | keys …`.
+//! The command line: `petal serve | worker | migrate | org create | audit verify | audit
+//! export | keys …`.
 
 use crate::app::{Opening, Resources, open_database};
 use crate::config::Config;
@@ -110,6 +111,16 @@ enum AuditCommand {
         #[arg(long, value_name = "ORG_ID")]
         org: Option<OrgId>,
     },
+    /// Write one organisation's audit log to standard output, newest first, as JSON lines or
+    /// CSV; the export is itself audited (actor `cli`).
+    Export {
+        /// The organisation.
+        #[arg(long, value_name = "ORG_ID")]
+        org: OrgId,
+        /// `jsonl` or `csv`.
+        #[arg(long, default_value = "jsonl")]
+        format: String,
+    },
 }
 
 /// Runs a parsed command line.
@@ -153,6 +164,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit { command: AuditCommand::Verify { org } } => {
             verify_audit(&config, org).await
         }
+        Command::Audit { command: AuditCommand::Export { org, format } } => {
+            let format = crate::audit_export::Format::parse(&format)
+                .context("--format must be jsonl or csv")?;
+            export_audit(&config, org, format).await
+        }
         Command::Keys { command } => {
             let db = open_database(&config, Opening::Existing).await?;
             let (file, now) = (&config.master_key_file, SystemClock.now());
@@ -173,6 +189,36 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     let listener = std::net::TcpListener::bind(config.listen)
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     server::run(&config, listener, server::shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn export_audit(
+    config: &Config,
+    org_id: OrgId,
+    format: crate::audit_export::Format,
+) -> anyhow::Result<ExitCode> {
+    use crate::audit_export;
+    use std::io::Write;
+    let db = &open_database(config, Opening::Existing).await?;
+    // The operator's own scope: this is the command line, not a request.
+    #[allow(clippy::disallowed_methods)]
+    let scope = OrgScope::for_operator(db, org_id)
+        .await?
+        .with_context(|| format!("no organisation {org_id}"))?;
+    let mut filter = petal_storage::audit::AuditFilter::default();
+    audit_export::begin(db, &scope, SystemClock.now(), &AuditContext::cli(), format, &mut filter)
+        .await?;
+    let mut out = std::io::stdout().lock();
+    out.write_all(&format.preamble())?;
+    loop {
+        let records = audit_export::next_batch(db, &scope, &mut filter).await?;
+        if records.is_empty() {
+            break;
+        }
+        out.write_all(&audit_export::encode(format, records).map_err(anyhow::Error::msg)?)?;
+    }
+    out.flush()?;
+    db.close().await;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -5,6 +5,7 @@
 
 pub mod alerts;
 pub mod app;
+pub mod audit_export;
 pub mod auth;
 pub mod cli;
 pub mod config;

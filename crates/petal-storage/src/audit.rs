@@ -220,8 +220,9 @@ pub struct AuditFilter {
     pub before_seq: Option<i64>,
 }
 
-/// One stored event, as the audit log shows it.
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// One stored event, as the audit log shows it (serialised without its details, which the
+/// caller shows parsed).
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct AuditRecord {
     /// Its position in the organisation's chain, from 1.
     pub seq: i64,
@@ -250,6 +251,7 @@ pub struct AuditRecord {
     /// `success` or `failure`.
     pub outcome: String,
     /// Details, as JSON text.
+    #[serde(skip)]
     pub details: String,
 }
 

@@ -2,9 +2,10 @@
 //! verification.
 
 use super::{ApiError, AppState, ErrorBody};
+use crate::audit_export::{self, EventView, Format};
 use crate::auth::extract::{Authorized, ReadAudit};
 use axum::Json;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -12,9 +13,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use petal_domain::audit::chain::ChainReport;
-use petal_domain::audit::{AuditAction, AuditEvent, Detail};
-use petal_storage::audit::{self, AuditFilter, AuditRecord};
-use petal_storage::{Database, OrgScope};
+use petal_storage::audit::{self, AuditFilter};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -22,9 +21,6 @@ use uuid::Uuid;
 const DEFAULT_LIMIT: i64 = 50;
 /// Most events per page.
 const MAX_LIMIT: i64 = 500;
-
-/// Events read per round trip while exporting.
-const EXPORT_BATCH: i64 = 1000;
 
 /// Filters and paging of `GET /api/v1/audit`.
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -44,53 +40,6 @@ pub struct AuditQuery {
     limit: Option<String>,
     /// The previous page's `next_cursor`.
     cursor: Option<String>,
-}
-
-/// One event as the audit log shows it.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct EventView {
-    seq: i64,
-    #[schema(value_type = String, format = Uuid)]
-    id: Uuid,
-    occurred_at: DateTime<Utc>,
-    /// `user`, `system` or `cli`, with the user's id and role then.
-    actor_kind: String,
-    #[schema(value_type = Option<String>, format = Uuid)]
-    actor_id: Option<Uuid>,
-    actor_role: Option<String>,
-    ip: Option<String>,
-    user_agent: Option<String>,
-    request_id: Option<String>,
-    action: String,
-    target_kind: Option<String>,
-    target_id: Option<String>,
-    /// `success` or `failure`.
-    outcome: String,
-    #[schema(value_type = Object)]
-    details: serde_json::Value,
-}
-
-impl From<AuditRecord> for EventView {
-    fn from(record: AuditRecord) -> Self {
-        Self {
-            seq: record.seq,
-            id: record.id,
-            occurred_at: record.occurred_at,
-            actor_kind: record.actor_kind,
-            actor_id: record.actor_id,
-            actor_role: record.actor_role,
-            ip: record.ip,
-            user_agent: record.user_agent,
-            request_id: record.request_id,
-            action: record.action,
-            target_kind: record.target_kind,
-            target_id: record.target_id,
-            outcome: record.outcome,
-            // A row whose details are not JSON shows them as text (verification reports it).
-            details: serde_json::from_str(&record.details)
-                .unwrap_or(serde_json::Value::String(record.details)),
-        }
-    }
 }
 
 /// A page of events.
@@ -195,89 +144,6 @@ pub struct ExportQuery {
     to: Option<String>,
 }
 
-/// The export formats.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Jsonl,
-    Csv,
-}
-
-/// The CSV columns, in order.
-const CSV_COLUMNS: [&str; 14] = [
-    "seq",
-    "id",
-    "occurred_at",
-    "actor_kind",
-    "actor_id",
-    "actor_role",
-    "ip",
-    "user_agent",
-    "request_id",
-    "action",
-    "target_kind",
-    "target_id",
-    "outcome",
-    "details",
-];
-
-/// A CSV cell that a spreadsheet will not run as a formula: one starting with `=`, `+`, `-`,
-/// `@`, a tab or a carriage return gets a leading `'`.
-fn cell(value: &str) -> String {
-    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    }
-}
-
-/// One batch of events in `format`.
-fn encode(format: Format, records: Vec<AuditRecord>) -> Result<Bytes, String> {
-    let mut out = Vec::new();
-    match format {
-        Format::Jsonl => {
-            for record in records {
-                serde_json::to_writer(&mut out, &EventView::from(record))
-                    .map_err(|e| e.to_string())?;
-                out.push(b'\n');
-            }
-        }
-        Format::Csv => {
-            let mut writer = csv::Writer::from_writer(&mut out);
-            for r in records {
-                let optional = |v: &Option<String>| cell(v.as_deref().unwrap_or_default());
-                let row = [
-                    r.seq.to_string(),
-                    r.id.to_string(),
-                    r.occurred_at.to_rfc3339(),
-                    cell(&r.actor_kind),
-                    r.actor_id.map(|a| a.to_string()).unwrap_or_default(),
-                    optional(&r.actor_role),
-                    optional(&r.ip),
-                    optional(&r.user_agent),
-                    optional(&r.request_id),
-                    cell(&r.action),
-                    optional(&r.target_kind),
-                    optional(&r.target_id),
-                    cell(&r.outcome),
-                    cell(&r.details),
-                ];
-                writer.write_record(&row).map_err(|e| e.to_string())?;
-            }
-            writer.flush().map_err(|e| e.to_string())?;
-        }
-    }
-    Ok(Bytes::from(out))
-}
-
-/// Where an export stream is.
-struct Exporting {
-    db: Database,
-    scope: OrgScope,
-    filter: AuditFilter,
-    format: Format,
-    done: bool,
-}
-
 /// The organisation's audit events matching the filters, newest first, streamed as JSON lines
 /// or CSV (Admin; audited as `audit.exported`). Events are read a thousand at a time, so the
 /// export never holds the log in memory; events appended meanwhile are not included.
@@ -292,11 +158,8 @@ pub async fn export(
     let Query(query) = query.map_err(|_| {
         invalid("format is required (jsonl or csv); other parameters as for the list".into())
     })?;
-    let format = match query.format.as_str() {
-        "jsonl" => Format::Jsonl,
-        "csv" => Format::Csv,
-        _ => return Err(invalid("format must be jsonl or csv".into())),
-    };
+    let format = Format::parse(&query.format)
+        .ok_or_else(|| invalid("format must be jsonl or csv".into()))?;
     let (mut filter, _) = AuditQuery {
         action: query.action,
         actor: query.actor,
@@ -308,59 +171,37 @@ pub async fn export(
     }
     .parse()?;
     let now = state.clock.now();
-    let mut tx = state.db.begin_scoped(admin.user.scope()).await?;
-    // The newest event now bounds the export, the export's own event included.
-    let event = AuditEvent::success(AuditAction::AuditExported, None)
-        .detail("format", Detail::Label(query.format.clone()));
-    audit::append(&mut tx, now, &admin.user.audit(), &event).await?;
-    tx.commit().await?;
-    let mut tx = state.db.begin_snapshot(admin.user.scope()).await?;
-    let newest = audit::list(&mut tx, &AuditFilter::default(), 1).await?;
-    drop(tx);
-    filter.before_seq = newest.first().map(|r| r.seq + 1);
-    let start = Exporting {
-        db: state.db.clone(),
-        scope: admin.user.scope().clone(),
-        filter,
-        format,
-        done: false,
-    };
-    let header_row =
-        (format == Format::Csv).then(|| Bytes::from(format!("{}\r\n", CSV_COLUMNS.join(","))));
-    let batches = futures_util::stream::unfold(start, |mut at| async move {
-        if at.done {
-            return None;
-        }
-        let batch = async {
-            let mut tx = at.db.begin_snapshot(&at.scope).await.map_err(|e| e.to_string())?;
-            let records =
-                audit::list(&mut tx, &at.filter, EXPORT_BATCH).await.map_err(|e| e.to_string())?;
-            Ok::<_, String>(records)
-        }
-        .await;
-        let records = match batch {
-            Ok(records) => records,
-            Err(error) => {
-                tracing::error!(%error, "audit export stopped");
-                at.done = true;
-                return Some((Err(std::io::Error::other("audit export failed")), at));
+    let scope = admin.user.scope().clone();
+    audit_export::begin(&state.db, &scope, now, &admin.user.audit(), format, &mut filter).await?;
+    let db = state.db.clone();
+    let batches = futures_util::stream::unfold(Some(filter), move |at| {
+        let (db, scope) = (db.clone(), scope.clone());
+        async move {
+            let mut filter = at?;
+            match audit_export::next_batch(&db, &scope, &mut filter).await {
+                Ok(records) if records.is_empty() => None,
+                Ok(records) => {
+                    let bytes =
+                        audit_export::encode(format, records).map_err(std::io::Error::other);
+                    Some((bytes, Some(filter)))
+                }
+                Err(error) => {
+                    tracing::error!(%error, "audit export stopped");
+                    Some((Err(std::io::Error::other("audit export failed")), None))
+                }
             }
-        };
-        if records.is_empty() {
-            return None;
         }
-        at.done = records.len() < usize::try_from(EXPORT_BATCH).unwrap_or(usize::MAX);
-        at.filter.before_seq = records.last().map(|r| r.seq);
-        let bytes = encode(at.format, records).map_err(std::io::Error::other);
-        Some((bytes, at))
     });
-    let stream = futures_util::stream::iter(header_row.map(Ok)).chain(batches);
-    let (content_type, extension) = match format {
-        Format::Jsonl => ("application/x-ndjson", "jsonl"),
-        Format::Csv => ("text/csv; charset=utf-8", "csv"),
+    let stream = futures_util::stream::once(async move { Ok(format.preamble()) }).chain(batches);
+    let content_type = match format {
+        Format::Jsonl => "application/x-ndjson",
+        Format::Csv => "text/csv; charset=utf-8",
     };
-    let disposition =
-        format!("attachment; filename=\"audit-{}.{extension}\"", now.format("%Y%m%dT%H%M%SZ"));
+    let disposition = format!(
+        "attachment; filename=\"audit-{}.{}\"",
+        now.format("%Y%m%dT%H%M%SZ"),
+        format.as_str()
+    );
     let mut response = Body::from_stream(stream).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

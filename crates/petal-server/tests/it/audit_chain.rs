@@ -73,6 +73,30 @@ fn verify(db: &TestDb, org_id: OrgId) -> serde_json::Value {
     report["first_bad_event"].clone()
 }
 
+async fn the_cli_exports_the_log_and_audits_the_export(backend: Backend) {
+    let (db, org_id) = chain_of_six(backend).await;
+    let org = org_id.to_string();
+    let out = petal(&db, &["audit", "export", "--org", &org, "--format", "csv"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("seq,id,occurred_at"));
+    assert_eq!(lines.len(), 1 + 7, "header, the export's own event and the six");
+    assert!(lines[1].starts_with("7,") && lines[1].contains("audit.exported"));
+    let jsonl = petal(&db, &["audit", "export", "--org", &org]);
+    let events: Vec<serde_json::Value> = String::from_utf8(jsonl.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 8);
+    assert_eq!(events[0]["actor_kind"], "cli");
+    assert!(verify(&db, org_id).is_null(), "exports keep the chain intact");
+    let bad = petal(&db, &["audit", "export", "--org", &org, "--format", "xml"]);
+    assert!(!bad.status.success());
+}
+on_both_backends!(the_cli_exports_the_log_and_audits_the_export);
+
 async fn an_intact_chain_verifies(backend: Backend) {
     let (db, org_id) = chain_of_six(backend).await;
     assert!(verify(&db, org_id).is_null());

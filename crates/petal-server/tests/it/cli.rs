@@ -19,6 +19,7 @@ fn every_command_has_help() {
         &["migrate", "--help"],
         &["org", "create", "--help"],
         &["audit", "verify", "--help"],
+        &["audit", "export", "--help"],
     ] {
         let out = petal_with_env(&HashMap::new(), args);
         assert!(out.status.success(), "{args:?}");
