@@ -118,3 +118,23 @@ pub async fn list_for_job(
         })
         .collect())
 }
+
+/// The documents (and their jobs) whose screened candidate has this email blind index, in the
+/// transaction's organisation, ordered by job then document.
+pub async fn documents_with_email(
+    tx: &mut ScopedTx,
+    email_index: &[u8],
+) -> Result<Vec<(DocumentId, JobId)>, StorageError> {
+    let org = tx.scope().org_id().as_uuid();
+    let rows: Vec<(Uuid, Uuid)> = on_conn!(&mut tx.tx, |conn| {
+        sqlx::query_as(
+            "SELECT document_id, job_id FROM results WHERE org_id = $1 AND email_index = $2 \
+             ORDER BY job_id, document_id",
+        )
+        .bind(org)
+        .bind(email_index)
+        .fetch_all(conn)
+        .await
+    })?;
+    Ok(rows.into_iter().map(|(d, j)| (DocumentId::from_uuid(d), JobId::from_uuid(j))).collect())
+}

@@ -254,6 +254,8 @@ guards! {
     ReadAudit => ReadAudit,
     /// Change the organisation's settings (engine, blind review, retention).
     ManageSettings => ManageSettings,
+    /// Export the organisation's data and erase candidates.
+    ControlData => ControlData,
 }
 
 /// A signed-in user whose role grants `G::PERMISSION`; anyone else gets 403 `forbidden`.

@@ -5,6 +5,7 @@
 
 mod audit;
 mod documents;
+mod erasure;
 mod error;
 mod factors;
 mod jobs;
@@ -100,6 +101,7 @@ pub struct AppState {
         (name = "results", description = "Ranked results, decisions, re-screening, progress"),
         (name = "organisation", description = "The organisation's settings"),
         (name = "audit", description = "The audit log and its verification"),
+        (name = "data", description = "Data control: candidate erasure"),
         (name = "security", description = "Security alerts (Admins)")
     )
 )]
@@ -173,6 +175,7 @@ fn json_api() -> OpenApiRouter<AppState> {
         .routes(routes!(audit::list))
         .routes(routes!(audit::verify))
         .routes(routes!(audit::export))
+        .routes(routes!(erasure::erase))
 }
 
 /// The OpenAPI document for every route [`router`] serves.

@@ -18,6 +18,7 @@ mod audit_chain;
 mod authorization;
 mod cli;
 mod documents;
+mod erasure;
 mod factors;
 mod http_edge;
 mod identity;

@@ -5,7 +5,7 @@
 //! a clear state for its document alone.
 
 use crate::support::llm_mock::{Api, LlmMock, Reply, user_text};
-use crate::support::{Backend, PASSWORD, SignedIn, TestApp, on_both_backends};
+use crate::support::{Backend, SignedIn, TestApp, on_both_backends};
 use petal_documents::corpus::{self, Hiding};
 use reqwest::Method;
 use reqwest::multipart::{Form, Part};
@@ -574,14 +574,7 @@ async fn settings_are_for_admins_after_a_step_up_and_audited(backend: Backend) {
     app.clock.advance(chrono::Duration::minutes(6));
     let stale = app.set_settings(&admin, json!({"blind_review": false})).await;
     assert_eq!(stale.status(), 403);
-    app.next_step();
-    let reauth = app
-        .as_user(&admin, Method::POST, "/api/v1/auth/reauth")
-        .json(&json!({"password": PASSWORD, "method": "totp", "code": app.totp_code(&admin.totp_secret, 0)}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(reauth.status(), 204);
+    app.step_up(&admin).await;
     assert_eq!(app.set_settings(&admin, json!({"blind_review": false})).await.status(), 200);
     drop((anthropic, openai));
 }

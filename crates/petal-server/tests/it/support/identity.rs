@@ -172,6 +172,19 @@ impl TestApp {
         again
     }
 
+    /// Steps `user` up (password and a fresh TOTP code) for the next five minutes.
+    pub async fn step_up(&self, user: &SignedIn) {
+        self.next_step();
+        let code = self.totp_code(&user.totp_secret, 0);
+        let response = self
+            .as_user(user, reqwest::Method::POST, "/api/v1/auth/reauth")
+            .json(&json!({"password": PASSWORD, "method": "totp", "code": code}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 204, "{}", response.text().await.unwrap());
+    }
+
     /// A new organisation with a signed-in Admin.
     pub async fn admin_of_new_org(&self, org: &str) -> SignedIn {
         let email = format!("admin@{}.test", org.to_lowercase());
