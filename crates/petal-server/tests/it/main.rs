@@ -15,6 +15,7 @@ mod support;
 
 mod audit_api;
 mod audit_chain;
+mod audit_coverage;
 mod authorization;
 mod cli;
 mod documents;
