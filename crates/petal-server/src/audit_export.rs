@@ -138,8 +138,8 @@ pub fn encode(format: Format, records: Vec<AuditRecord>) -> Result<Bytes, String
     Ok(Bytes::from(out))
 }
 
-/// Records the export in the audit trail and bounds `filter` by the newest event (the export's
-/// own included): events appended while it runs are not part of it.
+/// Records the export in the audit trail and bounds `filter` by that event (included): events
+/// appended while the export runs are not part of it.
 pub async fn begin(
     db: &Database,
     scope: &OrgScope,
@@ -151,12 +151,9 @@ pub async fn begin(
     let mut tx = db.begin_scoped(scope).await?;
     let event = AuditEvent::success(AuditAction::AuditExported, None)
         .detail("format", Detail::Label(format.as_str().to_owned()));
-    audit::append(&mut tx, now, context, &event).await?;
+    let appended = audit::append(&mut tx, now, context, &event).await?;
     tx.commit().await?;
-    let mut tx = db.begin_snapshot(scope).await?;
-    let newest = audit::list(&mut tx, &AuditFilter::default(), 1).await?;
-    drop(tx);
-    filter.before_seq = newest.first().map(|r| r.seq + 1);
+    filter.before_seq = Some(appended.seq + 1);
     Ok(())
 }
 

@@ -10,6 +10,15 @@ use petal_domain::audit::{AuditContext, AuditEvent};
 use sqlx::types::Json;
 use uuid::Uuid;
 
+/// An event just appended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Appended {
+    /// Its id.
+    pub id: AuditEventId,
+    /// Its position in the organisation's chain.
+    pub seq: i64,
+}
+
 /// Appends `event` to the chain of the transaction's organisation, in `tx`, the transaction of
 /// the action it records: if the action rolls back, so does its event, and if the event cannot
 /// be stored, the action fails.
@@ -22,7 +31,7 @@ pub async fn append(
     now: DateTime<Utc>,
     context: &AuditContext,
     event: &AuditEvent,
-) -> Result<AuditEventId, StorageError> {
+) -> Result<Appended, StorageError> {
     let org = tx.scope().org_id().as_uuid();
     let (seq, prev): (i64, Vec<u8>) = on_conn!(&mut tx.tx, |conn| {
         sqlx::query_as("UPDATE audit_heads SET seq = seq + 1 WHERE org_id = $1 RETURNING seq, hash")
@@ -66,28 +75,22 @@ pub async fn append(
             .execute(&mut *conn)
             .await?;
     });
-    Ok(AuditEventId::from_uuid(entry.id))
+    Ok(Appended { id: AuditEventId::from_uuid(entry.id), seq })
 }
+
+/// The columns of an [`AuditRecord`]; `details` is read as text, so that a row whose details
+/// are not JSON can still be shown and is reported by verification.
+const RECORD_COLUMNS: &str = "seq, id, occurred_at, actor_kind, actor_id, actor_role, ip, \
+     user_agent, request_id, action, target_kind, target_id, outcome, \
+     CAST(details AS TEXT) AS details";
 
 /// One stored event, as read for verification. `details` is read as text so that a row whose
 /// details are not JSON is reported as a break rather than failing the whole verification.
 #[derive(sqlx::FromRow)]
 struct StoredEvent {
     org_id: Uuid,
-    seq: i64,
-    id: Uuid,
-    occurred_at: DateTime<Utc>,
-    actor_kind: String,
-    actor_id: Option<Uuid>,
-    actor_role: Option<String>,
-    ip: Option<String>,
-    user_agent: Option<String>,
-    request_id: Option<String>,
-    action: String,
-    target_kind: Option<String>,
-    target_id: Option<String>,
-    outcome: String,
-    details: String,
+    #[sqlx(flatten)]
+    record: AuditRecord,
     prev_hash: Vec<u8>,
     hash: Vec<u8>,
 }
@@ -116,22 +119,23 @@ where
 impl StoredEvent {
     /// The hashed fields, or `None` when `details` is not JSON.
     fn into_entry(self) -> Option<(ChainEntry, Vec<u8>, Vec<u8>)> {
-        let details = serde_json::from_str(&self.details).ok()?;
+        let r = self.record;
+        let details = serde_json::from_str(&r.details).ok()?;
         let entry = ChainEntry {
             org_id: self.org_id,
-            seq: self.seq,
-            id: self.id,
-            occurred_at: self.occurred_at,
-            actor_kind: self.actor_kind,
-            actor_id: self.actor_id,
-            actor_role: self.actor_role,
-            ip: self.ip,
-            user_agent: self.user_agent,
-            request_id: self.request_id,
-            action: self.action,
-            target_kind: self.target_kind,
-            target_id: self.target_id,
-            outcome: self.outcome,
+            seq: r.seq,
+            id: r.id,
+            occurred_at: r.occurred_at,
+            actor_kind: r.actor_kind,
+            actor_id: r.actor_id,
+            actor_role: r.actor_role,
+            ip: r.ip,
+            user_agent: r.user_agent,
+            request_id: r.request_id,
+            action: r.action,
+            target_kind: r.target_kind,
+            target_id: r.target_id,
+            outcome: r.outcome,
             details,
         };
         Some((entry, self.prev_hash, self.hash))
@@ -163,12 +167,10 @@ pub async fn verify(db: &Database, scope: &OrgScope) -> Result<ChainReport, Stor
     let mut after = i64::MIN;
     'batches: loop {
         let batch: Vec<StoredRow> = on_conn!(&mut tx.tx, |conn| {
-            sqlx::query(
-                "SELECT org_id, seq, id, occurred_at, actor_kind, actor_id, actor_role, ip, \
-                 user_agent, request_id, action, target_kind, target_id, outcome, \
-                 CAST(details AS TEXT) AS details, prev_hash, hash \
-                 FROM audit_events WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-            )
+            sqlx::query(&format!(
+                "SELECT org_id, {RECORD_COLUMNS}, prev_hash, hash \
+                 FROM audit_events WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+            ))
             .bind(org)
             .bind(after)
             .bind(VERIFY_BATCH)
@@ -187,8 +189,8 @@ pub async fn verify(db: &Database, scope: &OrgScope) -> Result<ChainReport, Stor
                     break 'batches;
                 }
             };
-            after = event.seq;
-            let seq = event.seq;
+            after = event.record.seq;
+            let seq = event.record.seq;
             let Some((entry, prev_hash, hash)) = event.into_entry() else {
                 verifier.push_unreadable(Some(seq));
                 break 'batches;
@@ -262,11 +264,7 @@ pub async fn list(
     limit: i64,
 ) -> Result<Vec<AuditRecord>, StorageError> {
     let org = tx.scope().org_id().as_uuid();
-    let mut sql = String::from(
-        "SELECT seq, id, occurred_at, actor_kind, actor_id, actor_role, ip, user_agent, \
-         request_id, action, target_kind, target_id, outcome, CAST(details AS TEXT) AS details \
-         FROM audit_events WHERE org_id = $1",
-    );
+    let mut sql = format!("SELECT {RECORD_COLUMNS} FROM audit_events WHERE org_id = $1");
     let mut next = 2;
     let mut clause = |sql: &mut String, column: &str, op: &str| {
         sql.push_str(&format!(" AND {column} {op} ${next}"));

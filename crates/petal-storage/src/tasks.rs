@@ -146,17 +146,7 @@ pub async fn retry(
     task: &Claimed,
     run_after: DateTime<Utc>,
 ) -> Result<(), StorageError> {
-    let mut tx = db.begin_scoped(&task.scope).await?;
-    execute!(
-        &mut tx.tx,
-        "UPDATE tasks SET lease = NULL, run_after = $4 \
-         WHERE org_id = $1 AND document_id = $2 AND lease = $3",
-        task.scope.org_id().as_uuid(),
-        task.document_id.as_uuid(),
-        task.lease,
-        run_after,
-    )?;
-    tx.commit().await
+    give_back(db, task, run_after, 0).await
 }
 
 /// Gives the task back untouched, to be claimed again after `run_after`, without counting the
@@ -167,15 +157,27 @@ pub async fn release(
     task: &Claimed,
     run_after: DateTime<Utc>,
 ) -> Result<(), StorageError> {
+    give_back(db, task, run_after, 1).await
+}
+
+/// Ends the lease (if it is still ours), makes the task due at `run_after`, and takes back
+/// `uncounted` of its attempts.
+async fn give_back(
+    db: &Database,
+    task: &Claimed,
+    run_after: DateTime<Utc>,
+    uncounted: i32,
+) -> Result<(), StorageError> {
     let mut tx = db.begin_scoped(&task.scope).await?;
     execute!(
         &mut tx.tx,
-        "UPDATE tasks SET lease = NULL, run_after = $4, attempts = attempts - 1 \
+        "UPDATE tasks SET lease = NULL, run_after = $4, attempts = attempts - $5 \
          WHERE org_id = $1 AND document_id = $2 AND lease = $3",
         task.scope.org_id().as_uuid(),
         task.document_id.as_uuid(),
         task.lease,
         run_after,
+        uncounted,
     )?;
     tx.commit().await
 }

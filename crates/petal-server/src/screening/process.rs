@@ -33,8 +33,8 @@ enum Route {
 enum Read {
     /// Screened, or failed to read.
     Done(Box<Outcome>),
-    /// Read, for a remote engine to judge.
-    ForRemote(Reading, Option<DocumentKind>),
+    /// Read, for this remote engine to judge.
+    ForRemote(Reading, Option<DocumentKind>, ScreeningEngine),
 }
 
 /// What screening one document gave.
@@ -115,9 +115,9 @@ pub(super) async fn process(screener: &Screener, task: &tasks::Claimed) -> anyho
     })
     .await?;
     let context = Context { key, criteria, today };
-    match (read?, route) {
-        (Read::Done(outcome), _) => store(screener, task, &context, *outcome).await,
-        (Read::ForRemote(reading, kind), Route::Remote(engine)) => {
+    match read? {
+        Read::Done(outcome) => store(screener, task, &context, *outcome).await,
+        Read::ForRemote(reading, kind, engine) => {
             let screener = screener.clone();
             let task = task.clone();
             screener.at_remote.clone().spawn(async move {
@@ -128,7 +128,6 @@ pub(super) async fn process(screener: &Screener, task: &tasks::Claimed) -> anyho
             });
             Ok(())
         }
-        (Read::ForRemote(..), _) => anyhow::bail!("a local route left a document unscreened"),
     }
 }
 
@@ -159,7 +158,7 @@ fn screen_locally(
         Route::Manual => {
             Read::Done(Box::new(Outcome::local(engine::manual_review(&cv, criteria, today), None)))
         }
-        Route::Remote(_) => Read::ForRemote(reading, kind),
+        Route::Remote(engine) => Read::ForRemote(reading, kind, engine),
     }
 }
 
