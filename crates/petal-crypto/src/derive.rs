@@ -20,6 +20,8 @@ pub enum Purpose {
     CodeHashing,
     /// Signing document links (one subkey per rotation epoch).
     LinkSigning,
+    /// Signing audit checkpoints and retention anchors (Ed25519 seed).
+    AuditSealing,
 }
 
 impl Purpose {
@@ -29,6 +31,7 @@ impl Purpose {
             Purpose::UserSecrets => b"petal/v1/user-secrets",
             Purpose::CodeHashing => b"petal/v1/code-hashing",
             Purpose::LinkSigning => b"petal/v1/link-signing",
+            Purpose::AuditSealing => b"petal/v1/audit-sealing",
         }
     }
 }
@@ -52,6 +55,14 @@ impl Key256 {
             .map_err(|_| CryptoError)?;
         let pkcs8 = Zeroizing::new(pair.to_pkcs8().map_err(|_| CryptoError)?.as_ref().to_vec());
         Ok(SigningKey { pkcs8, public: pair.public_key().as_ref().to_vec() })
+    }
+
+    /// The Ed25519 key pair that signs audit checkpoints and retention anchors.
+    pub fn audit_sealing_key(&self) -> Result<SealKey, CryptoError> {
+        let seed = self.purpose_key(Purpose::AuditSealing);
+        signature::Ed25519KeyPair::from_seed_unchecked(seed.bytes())
+            .map(SealKey)
+            .map_err(|_| CryptoError)
     }
 
     /// An AEAD for sealing small secrets (TOTP secrets) at rest.
@@ -83,6 +94,34 @@ pub struct SigningKey {
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "SigningKey(public {})", hex::encode(&self.public))
+    }
+}
+
+/// An Ed25519 key pair that signs statements about the audit trail.
+pub struct SealKey(signature::Ed25519KeyPair);
+
+impl std::fmt::Debug for SealKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SealKey(public {})", hex::encode(self.public_key()))
+    }
+}
+
+impl SealKey {
+    /// The raw 32-byte public key.
+    pub fn public_key(&self) -> &[u8] {
+        self.0.public_key().as_ref()
+    }
+
+    /// The 64-byte signature of `message`.
+    pub fn sign(&self, message: &[u8]) -> Vec<u8> {
+        self.0.sign(message).as_ref().to_vec()
+    }
+
+    /// Whether `signature` is this key's signature of `message`.
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        signature::UnparsedPublicKey::new(&signature::ED25519, self.public_key())
+            .verify(message, signature)
+            .is_ok()
     }
 }
 
@@ -208,6 +247,28 @@ mod tests {
         assert_ne!(hasher.hash(b"u1", "abcd-efgh"), hasher.hash(b"u2", "abcd-efgh"));
         let (_d2, other) = self::key();
         assert_ne!(hasher.hash(b"u1", "abcd-efgh"), other.code_hasher().hash(b"u1", "abcd-efgh"));
+    }
+
+    #[test]
+    fn seal_signatures_verify_only_for_their_message_and_key() {
+        let (_d, key) = key();
+        let seal = key.audit_sealing_key().unwrap();
+        let signature = seal.sign(b"org 1 seq 7");
+        assert_eq!(signature.len(), 64);
+        assert!(seal.verify(b"org 1 seq 7", &signature));
+        assert!(!seal.verify(b"org 1 seq 8", &signature));
+        let mut flipped = signature.clone();
+        flipped[10] ^= 1;
+        assert!(!seal.verify(b"org 1 seq 7", &flipped));
+        assert!(!seal.verify(b"org 1 seq 7", &signature[..63]));
+        assert_eq!(key.audit_sealing_key().unwrap().public_key(), seal.public_key());
+        let (_d2, other) = self::key();
+        assert!(!other.audit_sealing_key().unwrap().verify(b"org 1 seq 7", &signature));
+        assert_ne!(
+            key.session_signing_key().unwrap().public.as_slice(),
+            seal.public_key(),
+            "one key per purpose"
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! one data key per document ([`envelope`]). This crate loads the master key file (or creates
 //! it on first run) and rotates it, refuses malformed or over-exposed key files, derives one
 //! key per purpose from the installation key (session signing, sealing TOTP secrets, hashing
-//! typed codes, signing links), and provides the random tokens and token hashes used for
+//! typed codes, signing links, sealing the audit trail), and provides the random tokens and token hashes used for
 //! invitations and logins. Primitives come from `aws-lc-rs`;
 //! nothing here implements cryptography by hand.
 
@@ -15,7 +15,7 @@ mod key;
 mod master_key;
 mod token;
 
-pub use derive::{CodeHasher, CryptoError, Purpose, SecretBox, SigningKey};
+pub use derive::{CodeHasher, CryptoError, Purpose, SealKey, SecretBox, SigningKey};
 pub use key::Key256;
 pub use master_key::{KeySource, MasterKey, MasterKeyError, MasterKeyring};
 pub use token::{SecretToken, TokenHash};

@@ -43,15 +43,7 @@ impl Resources {
             ),
             KeySource::Loaded => tracing::info!(key_id = %key_id, "master key loaded"),
         }
-        let options: Vec<(String, String)> = config
-            .storage_options
-            .iter()
-            .map(|(k, v)| (k.clone(), v.expose_secret().to_owned()))
-            .collect();
-        let objects = ObjectStorage::open(&config.storage_url, &options)?;
-        for name in objects.ignored_options() {
-            tracing::warn!(option = %name, "object store setting not recognised; ignored");
-        }
+        let objects = open_objects(config)?;
         objects.write_marker().await.context("the object store does not accept writes")?;
         let db = open_database(config, Opening::CreateAndMigrate).await?;
         let vault = crate::vault::Vault::new(ring, Some(config.master_key_file.clone()));
@@ -61,6 +53,36 @@ impl Resources {
             .context("cannot open the installation key with the master key file")?;
         Ok(Self { db, objects, vault, installation_key })
     }
+
+    /// Opens what already exists, creating nothing: the database as it is (unmigrated), the
+    /// master key file, the object store and the stored installation key; for operator tools
+    /// that must not initialise a fresh installation by mistake.
+    pub async fn open_existing(config: &Config) -> anyhow::Result<Self> {
+        let db = open_database(config, Opening::Existing).await?;
+        let (ring, _) = MasterKeyring::load_or_create(&config.master_key_file, false)?;
+        let objects = open_objects(config)?;
+        let vault = crate::vault::Vault::new(ring, Some(config.master_key_file.clone()));
+        let installation_key = vault
+            .stored_installation_key(&db)
+            .await
+            .context("cannot open the installation key with the master key file")?
+            .context("the database holds no installation key: has `petal serve` ever run?")?;
+        Ok(Self { db, objects, vault, installation_key })
+    }
+}
+
+/// Opens the configured object store.
+fn open_objects(config: &Config) -> anyhow::Result<ObjectStorage> {
+    let options: Vec<(String, String)> = config
+        .storage_options
+        .iter()
+        .map(|(k, v)| (k.clone(), v.expose_secret().to_owned()))
+        .collect();
+    let objects = ObjectStorage::open(&config.storage_url, &options)?;
+    for name in objects.ignored_options() {
+        tracing::warn!(option = %name, "object store setting not recognised; ignored");
+    }
+    Ok(objects)
 }
 
 /// How to open the database.

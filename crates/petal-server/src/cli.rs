@@ -1,14 +1,17 @@
 //! The command line: `petal serve | worker | migrate | org create | audit verify | audit
-//! export | keys …`.
+//! export | audit checkpoint | retention run | keys …`.
 
 use crate::app::{Opening, Resources, open_database};
+use crate::audit_seals;
 use crate::config::Config;
+use crate::upkeep::Upkeep;
 use crate::{logging, org_setup, server};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use petal_domain::audit::AuditContext;
+use petal_domain::audit::seal::SealDocument;
 use petal_domain::{Clock, Email, OrgId, OrgName, SystemClock};
-use petal_storage::{OrgScope, audit, orgs};
+use petal_storage::{OrgScope, orgs};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -25,6 +28,7 @@ names in lower case without the PETAL_ prefix):
   PETAL_MAX_UPLOAD_BYTES largest file in an upload, bytes    [default: 20000000]
   PETAL_MAX_UPLOAD_REQUEST_BYTES  largest upload request     [default: 200000000]
   PETAL_SIGNED_URL_TTL   lifetime of document links          [default: 15m]
+  PETAL_AUDIT_RETENTION  how long audit events are kept      [default: 7y; at least 1d]
   PETAL_WORKERS          screening workers in `serve`        [default: one per core;
                                                               0 = only `petal worker`]
   PETAL_READ_TIMEOUT     longest time to read one CV         [default: 30s]
@@ -69,11 +73,24 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Apply retention now, as the server's scheduler does hourly.
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
     /// Manage the master key.
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum RetentionCommand {
+    /// Purge audit events older than PETAL_AUDIT_RETENTION (leaving a signed anchor) and jobs
+    /// inactive for longer than their organisation's retention_days, then checkpoint every
+    /// chain; prints a JSON report. Each purge is audited (actor `cli`).
+    Run,
 }
 
 #[derive(Debug, Subcommand)]
@@ -104,12 +121,20 @@ enum OrgCommand {
 
 #[derive(Debug, Subcommand)]
 enum AuditCommand {
-    /// Verify the audit hash chain of one organisation or of all; prints a JSON report and
-    /// exits with status 1 if any event was altered, deleted, inserted or reordered.
+    /// Verify the audit hash chain of one organisation or of all, against its signed
+    /// checkpoints and anchors in the database and the object store; prints a JSON report
+    /// and exits with status 1 if any event was altered, deleted, inserted or reordered.
     Verify {
         /// Only this organisation.
         #[arg(long, value_name = "ORG_ID")]
         org: Option<OrgId>,
+    },
+    /// Sign a checkpoint of one organisation's chain head now (the server makes one hourly),
+    /// stored in the database and the object store; prints it as JSON. Audited (actor `cli`).
+    Checkpoint {
+        /// The organisation.
+        #[arg(long, value_name = "ORG_ID")]
+        org: OrgId,
     },
     /// Write one organisation's audit log to standard output, newest first, as JSON lines or
     /// CSV; the export is itself audited (actor `cli`).
@@ -164,6 +189,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit { command: AuditCommand::Verify { org } } => {
             verify_audit(&config, org).await
         }
+        Command::Audit { command: AuditCommand::Checkpoint { org } } => {
+            checkpoint_audit(&config, org).await
+        }
+        Command::Retention { command: RetentionCommand::Run } => run_retention(&config).await,
         Command::Audit { command: AuditCommand::Export { org, format } } => {
             let format = crate::audit_export::Format::parse(&format)
                 .context("--format must be jsonl or csv")?;
@@ -200,11 +229,7 @@ async fn export_audit(
     use crate::audit_export;
     use std::io::Write;
     let db = &open_database(config, Opening::Existing).await?;
-    // The operator's own scope: this is the command line, not a request.
-    #[allow(clippy::disallowed_methods)]
-    let scope = OrgScope::for_operator(db, org_id)
-        .await?
-        .with_context(|| format!("no organisation {org_id}"))?;
+    let scope = operator_scope(db, org_id).await?;
     let mut filter = petal_storage::audit::AuditFilter::default();
     audit_export::begin(db, &scope, SystemClock.now(), &AuditContext::cli(), format, &mut filter)
         .await?;
@@ -222,8 +247,60 @@ async fn export_audit(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Opens everything upkeep needs: the database, the object store and the keys; with
+/// `Opening::Existing`, only what exists.
+async fn open_upkeep(config: &Config, opening: Opening) -> anyhow::Result<Upkeep> {
+    let resources = match opening {
+        Opening::CreateAndMigrate => Resources::open(config, &SystemClock).await?,
+        Opening::Existing => Resources::open_existing(config).await?,
+    };
+    Ok(Upkeep::new(&resources, config.audit_retention)?)
+}
+
+/// The operator's scope for `org_id`, which must exist.
+async fn operator_scope(db: &petal_storage::Database, org_id: OrgId) -> anyhow::Result<OrgScope> {
+    // The operator's own scope: this is the command line, not a request.
+    #[allow(clippy::disallowed_methods)]
+    let scope = OrgScope::for_operator(db, org_id).await?;
+    scope.with_context(|| format!("no organisation {org_id}"))
+}
+
+async fn checkpoint_audit(config: &Config, org_id: OrgId) -> anyhow::Result<ExitCode> {
+    let upkeep = open_upkeep(config, Opening::CreateAndMigrate).await?;
+    let scope = operator_scope(&upkeep.db, org_id).await?;
+    let seal = audit_seals::checkpoint(
+        &upkeep.db,
+        &upkeep.objects,
+        &upkeep.sealer,
+        &scope,
+        SystemClock.now(),
+        Some(&AuditContext::cli()),
+    )
+    .await?
+    .context("the organisation has no audit events yet")?;
+    upkeep.db.close().await;
+    println!("{}", serde_json::to_string_pretty(&SealDocument::from(&seal))?);
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn run_retention(config: &Config) -> anyhow::Result<ExitCode> {
+    let upkeep = open_upkeep(config, Opening::CreateAndMigrate).await?;
+    let now = SystemClock.now();
+    let report = upkeep.run_retention(now, &AuditContext::cli()).await?;
+    let checkpoints = upkeep.checkpoint_all(now).await?;
+    upkeep.db.close().await;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(
+            &serde_json::json!({ "organisations": report, "checkpoints_made": checkpoints })
+        )?
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn verify_audit(config: &Config, only: Option<OrgId>) -> anyhow::Result<ExitCode> {
-    let db = &open_database(config, Opening::Existing).await?;
+    let upkeep = open_upkeep(config, Opening::Existing).await?;
+    let db = &upkeep.db;
     let org_ids = match only {
         Some(id) => vec![id],
         None => orgs::list_ids(db).await?,
@@ -231,12 +308,8 @@ async fn verify_audit(config: &Config, only: Option<OrgId>) -> anyhow::Result<Ex
     let mut reports = Vec::with_capacity(org_ids.len());
     let mut all_ok = true;
     for org_id in org_ids {
-        // The operator's own scope: this is the command line, not a request.
-        #[allow(clippy::disallowed_methods)]
-        let scope = OrgScope::for_operator(db, org_id)
-            .await?
-            .with_context(|| format!("no organisation {org_id}"))?;
-        let report = audit::verify(db, &scope).await?;
+        let scope = operator_scope(db, org_id).await?;
+        let report = audit_seals::verify(db, &upkeep.objects, &upkeep.sealer, &scope).await?;
         if let Some(bad) = &report.first_bad_event {
             all_ok = false;
             let id = bad.id.map_or_else(|| "missing".to_owned(), |id| id.to_string());

@@ -6,6 +6,7 @@
 pub mod alerts;
 pub mod app;
 pub mod audit_export;
+pub mod audit_seals;
 pub mod auth;
 pub mod cli;
 pub mod config;
@@ -16,5 +17,6 @@ pub mod notify;
 pub mod org_setup;
 pub mod screening;
 pub mod server;
+pub mod upkeep;
 pub mod upload;
 pub mod vault;

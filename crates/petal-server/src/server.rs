@@ -66,6 +66,13 @@ pub async fn run_with_clock(
         crate::screening::Screener::new(&resources, config, Arc::clone(&clock), wakeup.clone())?;
     let remote = Arc::clone(&screener.remote);
     let workers = screener.spawn(config.workers);
+    let upkeep = crate::upkeep::Upkeep::new(&resources, config.audit_retention)
+        .context("cannot derive the audit sealing key")?;
+    let sealer = Arc::clone(&upkeep.sealer);
+    // Checkpoints of what happened since the last run, before taking requests; then hourly.
+    upkeep.checkpoint_all(clock.now()).await.context("cannot checkpoint the audit trail")?;
+    let stop_upkeep = tokio_util::sync::CancellationToken::new();
+    let scheduler = upkeep.spawn(Arc::clone(&clock), stop_upkeep.clone());
     let state = AppState {
         db: resources.db.clone(),
         objects: resources.objects,
@@ -85,6 +92,7 @@ pub async fn run_with_clock(
         webhook: config.alert_webhook.clone().map(WebhookSender::new).transpose()?.map(Arc::new),
         wakeup,
         remote,
+        sealer: Arc::clone(&sealer),
     };
     let app = http::router(state, tls.is_some())?;
     tracing::info!(
@@ -94,6 +102,10 @@ pub async fn run_with_clock(
         "petal is serving"
     );
     let served = serve(listener, app, tls, shutdown).await;
+    stop_upkeep.cancel();
+    if let Err(error) = scheduler.await {
+        tracing::error!(%error, "scheduled upkeep stopped abnormally");
+    }
     workers.shutdown().await;
     resources.db.close().await;
     served

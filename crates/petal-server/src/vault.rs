@@ -152,6 +152,17 @@ impl Vault {
         self.unwrap_under_master(&stored, installation_context())
     }
 
+    /// The stored installation key, never creating one (for tools that only read).
+    pub async fn stored_installation_key(
+        &self,
+        db: &Database,
+    ) -> Result<Option<Key256>, VaultError> {
+        keys::installation_key(db, INSTALLATION_KEY)
+            .await?
+            .map(|stored| self.unwrap_under_master(&stored, installation_context()))
+            .transpose()
+    }
+
     /// The transaction's organisation key, created on first use.
     pub async fn org_key(
         &self,

@@ -145,12 +145,81 @@ impl StoredEvent {
 /// Events read per round trip while verifying.
 const VERIFY_BATCH: i64 = 1000;
 
+/// The transaction's organisation's chain head: the last event's sequence number and hash
+/// (`0` and the genesis hash before the first event).
+pub async fn head(tx: &mut ScopedTx) -> Result<(i64, ChainHash), StorageError> {
+    let org = tx.scope().org_id().as_uuid();
+    let (seq, hash): (i64, Vec<u8>) = on_conn!(&mut tx.tx, |conn| {
+        sqlx::query_as("SELECT seq, hash FROM audit_heads WHERE org_id = $1")
+            .bind(org)
+            .fetch_one(conn)
+            .await
+    })?;
+    let hash = ChainHash::from_slice(&hash)
+        .ok_or_else(|| StorageError::Corrupt("audit head hash is not 32 bytes".to_owned()))?;
+    Ok((seq, hash))
+}
+
+/// The last event of the longest run of events from the start of the stored chain that all
+/// happened before `cutoff`, with its hash: what retention may purge. `None` when that run
+/// is empty.
+pub async fn purgeable_through(
+    tx: &mut ScopedTx,
+    cutoff: DateTime<Utc>,
+) -> Result<Option<(i64, ChainHash)>, StorageError> {
+    let org = tx.scope().org_id().as_uuid();
+    let first_kept: Option<i64> = on_conn!(&mut tx.tx, |conn| {
+        sqlx::query_scalar(
+            "SELECT seq FROM audit_events WHERE org_id = $1 AND occurred_at >= $2              ORDER BY seq LIMIT 1",
+        )
+        .bind(org)
+        .bind(cutoff)
+        .fetch_optional(conn)
+        .await
+    })?;
+    let through = match first_kept {
+        Some(seq) => seq - 1,
+        None => head(tx).await?.0,
+    };
+    let hash: Option<Vec<u8>> = on_conn!(&mut tx.tx, |conn| {
+        sqlx::query_scalar("SELECT hash FROM audit_events WHERE org_id = $1 AND seq = $2")
+            .bind(org)
+            .bind(through)
+            .fetch_optional(conn)
+            .await
+    })?;
+    // No row: nothing before the cutoff, or already purged.
+    let Some(hash) = hash else { return Ok(None) };
+    let hash = ChainHash::from_slice(&hash)
+        .ok_or_else(|| StorageError::Corrupt("audit event hash is not 32 bytes".to_owned()))?;
+    Ok(Some((through, hash)))
+}
+
+/// Deletes the transaction's organisation's events up to and including `through`; the
+/// database allows it only for events a stored anchor covers. Returns how many were deleted.
+pub async fn purge_through(tx: &mut ScopedTx, through: i64) -> Result<u64, StorageError> {
+    let org = tx.scope().org_id().as_uuid();
+    Ok(crate::db::execute!(
+        &mut tx.tx,
+        "DELETE FROM audit_events WHERE org_id = $1 AND seq <= $2",
+        org,
+        through
+    )?)
+}
+
 /// Verifies `scope`'s whole chain against its recorded head, reading one consistent snapshot
 /// in batches (constant memory whatever the chain's length). Every stored row of the
-/// organisation is examined, whatever its sequence number.
-pub async fn verify(db: &Database, scope: &OrgScope) -> Result<ChainReport, StorageError> {
+/// organisation is examined, whatever its sequence number. `start` receives the
+/// organisation's stored seals, from the same snapshot, and returns the verifier to use
+/// (starting from the latest anchor, comparing with the checkpoints it trusts).
+pub async fn verify(
+    db: &Database,
+    scope: &OrgScope,
+    start: impl FnOnce(Vec<crate::seals::StoredSeal>) -> ChainVerifier,
+) -> Result<ChainReport, StorageError> {
     let org = scope.org_id().as_uuid();
     let mut tx = db.begin_snapshot(scope).await?;
+    let mut verifier = start(crate::seals::list(&mut tx).await?);
     let head: Result<Option<(i64, Vec<u8>)>, sqlx::Error> = on_conn!(&mut tx.tx, |conn| {
         sqlx::query_as("SELECT seq, hash FROM audit_heads WHERE org_id = $1")
             .bind(org)
@@ -163,7 +232,6 @@ pub async fn verify(db: &Database, scope: &OrgScope) -> Result<ChainReport, Stor
         Err(sqlx::Error::ColumnDecode { .. }) => None,
         Err(e) => return Err(e.into()),
     };
-    let mut verifier = ChainVerifier::default();
     let mut after = i64::MIN;
     'batches: loop {
         let batch: Vec<StoredRow> = on_conn!(&mut tx.tx, |conn| {

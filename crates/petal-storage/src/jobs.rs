@@ -158,6 +158,32 @@ pub async fn list(tx: &mut ScopedTx) -> Result<Vec<Job>, StorageError> {
     rows.into_iter().map(from_row).collect()
 }
 
+/// The jobs with no activity since `cutoff`, oldest first: not changed (status, criteria),
+/// given no document, screened nothing and recorded no decision since. What retention purges.
+pub async fn inactive_since(
+    tx: &mut ScopedTx,
+    cutoff: DateTime<Utc>,
+) -> Result<Vec<JobId>, StorageError> {
+    let org = tx.scope().org_id().as_uuid();
+    let ids: Vec<Uuid> = on_conn!(&mut tx.tx, |conn| {
+        sqlx::query_scalar(
+            "SELECT j.id FROM jobs j WHERE j.org_id = $1 AND j.updated_at < $2 \
+             AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.job_id = j.id \
+                             AND d.created_at >= $2) \
+             AND NOT EXISTS (SELECT 1 FROM results r WHERE r.job_id = j.id \
+                             AND r.screened_at >= $2) \
+             AND NOT EXISTS (SELECT 1 FROM decisions x WHERE x.job_id = j.id \
+                             AND x.decided_at >= $2) \
+             ORDER BY j.updated_at, j.id",
+        )
+        .bind(org)
+        .bind(cutoff)
+        .fetch_all(conn)
+        .await
+    })?;
+    Ok(ids.into_iter().map(JobId::from_uuid).collect())
+}
+
 /// Deletes the job, its documents' rows and its key; returns the object names of its
 /// documents (for the caller to delete), or `None` if there was no such job.
 pub async fn delete(tx: &mut ScopedTx, id: JobId) -> Result<Option<Vec<String>>, StorageError> {

@@ -5,7 +5,8 @@
 //!   [`on_conn!`]; each backend keeps its native types (uuid, timestamps, jsonb).
 //! * [`OrgScope`]: the proof that the caller is entitled to one organisation's data, required
 //!   by every repository function on organisation data.
-//! * Repositories: [`orgs`], [`invites`], [`users`], [`sessions`], [`audit`], [`alerts`],
+//! * Repositories: [`orgs`], [`invites`], [`users`], [`sessions`], [`audit`] and its
+//!   signed [`seals`], [`alerts`],
 //!   [`keys`] (wrapped installation and organisation keys), [`jobs`], [`documents`], the
 //!   screening queue ([`tasks`]), [`results`], [`decisions`], and
 //!   [`throttle`] (per-address login failures, not tenant data).
@@ -25,6 +26,7 @@ pub mod keys;
 pub mod objects;
 pub mod orgs;
 pub mod results;
+pub mod seals;
 pub mod sessions;
 pub mod sms_codes;
 pub mod tasks;

@@ -1,4 +1,5 @@
-//! The object store that holds documents (and, later, exports and checkpoints).
+//! The object store that holds documents, organisation exports and copies of the audit
+//! trail's signed checkpoints.
 //!
 //! One interface, [`object_store::ObjectStore`], whatever the backend: the local filesystem
 //! (`file://`, the embedded default), S3 or an S3-compatible server (`s3://bucket/prefix`) and
@@ -124,6 +125,19 @@ impl ObjectStorage {
         }
     }
 
+    /// The names of every object under the folder `prefix` (at any depth), in no particular
+    /// order.
+    pub async fn list(&self, prefix: &str) -> Result<Vec<String>, StorageError> {
+        let prefix = ObjectPath::from(prefix);
+        let names: Vec<String> = self
+            .store
+            .list(Some(&prefix))
+            .map_ok(|meta| meta.location.to_string())
+            .try_collect()
+            .await?;
+        Ok(names)
+    }
+
     /// Whether object `name` exists.
     pub async fn exists(&self, name: &str) -> Result<bool, StorageError> {
         match self.store.head(&ObjectPath::from(name)).await {
@@ -166,6 +180,12 @@ mod tests {
         let storage = ObjectStorage::open(url.as_str(), &[]).unwrap();
         let chunks = vec![Bytes::from_static(b"sea"), Bytes::from_static(b"led")];
         storage.put("documents/x", chunks).await.unwrap();
+        storage.put("audit/o/checkpoints/1.json", vec![Bytes::from_static(b"{}")]).await.unwrap();
+        storage.put("audit/o/anchors/2.json", vec![Bytes::from_static(b"{}")]).await.unwrap();
+        let mut listed = storage.list("audit/o/").await.unwrap();
+        listed.sort();
+        assert_eq!(listed, ["audit/o/anchors/2.json", "audit/o/checkpoints/1.json"]);
+        assert!(storage.list("audit/p/").await.unwrap().is_empty());
         assert!(storage.exists("documents/x").await.unwrap());
         assert_eq!(&storage.get("documents/x").await.unwrap()[..], b"sealed");
         storage.delete("documents/x").await.unwrap();

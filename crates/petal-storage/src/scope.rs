@@ -7,7 +7,7 @@ use petal_domain::OrgId;
 /// Only this crate can construct it: when the authentication layer resolves a live session to
 /// its organisation (the organisation comes from the session row, never from the request), for
 /// an operator on the server's command line ([`OrgScope::for_operator`]), whose actions are
-/// audited with actor `cli`, for a verified document link ([`OrgScope::for_verified_link`]),
+/// audited with actor `cli`, for the server's scheduled upkeep ([`OrgScope::for_upkeep`]), for a verified document link ([`OrgScope::for_verified_link`]),
 /// and for a screening worker's claimed task (`tasks::claim`, from the task row, which only a
 /// scoped transaction of that organisation can write). Every
 /// repository function on organisation data takes an `&OrgScope`, so a handler that skipped
@@ -33,6 +33,13 @@ impl OrgScope {
     /// has just verified: the id is then the server's own statement, not the client's.
     pub fn for_verified_link(org_id: OrgId) -> Self {
         Self::new(org_id)
+    }
+
+    /// One scope per organisation, oldest first, for the server's own scheduled upkeep
+    /// (checkpoints of the audit trail, retention), whose actions are audited with actor
+    /// `system` or `cli`.
+    pub async fn for_upkeep(db: &crate::Database) -> Result<Vec<Self>, crate::StorageError> {
+        Ok(crate::orgs::list_ids(db).await?.into_iter().map(Self::new).collect())
     }
 
     /// A scope for an operator acting through the CLI on the server, after checking that the

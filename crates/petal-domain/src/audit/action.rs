@@ -104,6 +104,10 @@ actions! {
     ExportDownloaded => "export.downloaded",
     /// The audit log was exported.
     AuditExported => "audit.exported",
+    /// A signed checkpoint of the chain was requested.
+    AuditCheckpointCreated => "audit.checkpoint_created",
+    /// Retention purged the oldest events, leaving a signed anchor.
+    AuditPurged => "audit.purged",
     /// A candidate was erased.
     CandidateErased => "candidate.erased",
 }

@@ -235,6 +235,15 @@ pub enum ChainBreak {
         /// The sequence number the stored chain ends at.
         chain_end: i64,
     },
+    /// The chain's hash at this event is not the one a signed checkpoint recorded: the chain
+    /// was rewritten up to here, even if consistently.
+    CheckpointMismatch,
+    /// A signed checkpoint names an event after the end of the stored chain: events at the
+    /// end were removed.
+    CheckpointBeyondEnd,
+    /// A checkpoint or anchor is not validly signed, or its database and object-store copies
+    /// differ.
+    SealInvalid,
 }
 
 /// The first event at which verification failed.
@@ -259,6 +268,11 @@ pub struct ChainReport {
     pub head_hash: ChainHash,
     /// The first bad event, if any.
     pub first_bad_event: Option<BadEvent>,
+    /// How many signed checkpoints the chain was compared with.
+    pub checkpoints_checked: u64,
+    /// The last event purged by retention (0 when none was), whose signed anchor the chain
+    /// starts from.
+    pub purged_through: i64,
 }
 
 /// Checks a chain fed to it in sequence order, one event at a time, in constant memory.
@@ -268,15 +282,60 @@ pub struct ChainVerifier {
     running: ChainHash,
     checked: u64,
     first_bad: Option<BadEvent>,
+    purged_through: i64,
+    /// Signed `(seq, hash)` checkpoints not yet reached, in descending order (next at the end).
+    checkpoints: Vec<(i64, ChainHash)>,
+    checkpoints_checked: u64,
 }
 
 impl Default for ChainVerifier {
     fn default() -> Self {
-        Self { next_seq: 1, running: ChainHash::GENESIS, checked: 0, first_bad: None }
+        Self::new(None, Vec::new())
     }
 }
 
 impl ChainVerifier {
+    /// A verifier for a chain whose events up to and including `anchor`'s were purged (the
+    /// chain continues from its hash), to be compared with signed `checkpoints`. Both must
+    /// already have had their signatures checked. A checkpoint at or before the anchor
+    /// describes purged events: only one exactly at the anchor can still be compared.
+    pub fn new(anchor: Option<(i64, ChainHash)>, mut checkpoints: Vec<(i64, ChainHash)>) -> Self {
+        let (purged_through, running) = anchor.unwrap_or((0, ChainHash::GENESIS));
+        let mut first_bad = None;
+        let mut checkpoints_checked = 0;
+        for (seq, hash) in &checkpoints {
+            if *seq == purged_through && purged_through > 0 {
+                checkpoints_checked += 1;
+                if *hash != running && first_bad.is_none() {
+                    first_bad = Some(BadEvent {
+                        seq: *seq,
+                        id: None,
+                        reason: ChainBreak::CheckpointMismatch,
+                    });
+                }
+            }
+        }
+        checkpoints.retain(|(seq, _)| *seq > purged_through);
+        checkpoints.sort_by_key(|(seq, _)| std::cmp::Reverse(*seq));
+        Self {
+            next_seq: purged_through + 1,
+            running,
+            checked: 0,
+            first_bad,
+            purged_through,
+            checkpoints,
+            checkpoints_checked,
+        }
+    }
+
+    /// Records that a checkpoint or anchor at `seq` could not be trusted: the chain is
+    /// reported broken there.
+    pub fn push_invalid_seal(&mut self, seq: i64) {
+        if self.first_bad.is_none() {
+            self.first_bad = Some(BadEvent { seq, id: None, reason: ChainBreak::SealInvalid });
+        }
+    }
+
     /// Checks the next stored event, given its stored previous hash and hash as raw bytes (a
     /// stored hash of the wrong length is as broken as a wrong hash). Returns `false` once the
     /// chain is broken; later events are then not examined.
@@ -303,9 +362,29 @@ impl ChainVerifier {
             None => {
                 self.next_seq += 1;
                 self.running = computed;
-                true
+                self.compare_checkpoints(entry)
             }
         }
+    }
+
+    /// Compares the chain at `entry` (just verified) with any checkpoint taken there.
+    fn compare_checkpoints(&mut self, entry: &ChainEntry) -> bool {
+        while let Some(&(seq, hash)) = self.checkpoints.last() {
+            if seq != entry.seq {
+                break;
+            }
+            self.checkpoints.pop();
+            self.checkpoints_checked += 1;
+            if hash != self.running {
+                self.first_bad = Some(BadEvent {
+                    seq,
+                    id: Some(entry.id),
+                    reason: ChainBreak::CheckpointMismatch,
+                });
+                return false;
+            }
+        }
+        true
     }
 
     /// Records a stored row that cannot even be read as an event (a column of the wrong type,
@@ -327,7 +406,13 @@ impl ChainVerifier {
     /// events yet, or `None` when the head itself is missing, which is a break.
     pub fn finish(self, head: Option<(i64, Vec<u8>)>) -> ChainReport {
         let chain_end = self.next_seq - 1;
-        let first_bad = self.first_bad.or_else(|| match head {
+        // Checkpoints left over lie beyond the end (the smallest is last).
+        let beyond_end = self.checkpoints.last().map(|&(seq, _)| BadEvent {
+            seq,
+            id: None,
+            reason: ChainBreak::CheckpointBeyondEnd,
+        });
+        let first_bad = self.first_bad.or(beyond_end).or_else(|| match head {
             None => {
                 Some(BadEvent { seq: chain_end + 1, id: None, reason: ChainBreak::HeadMissing })
             }
@@ -345,6 +430,8 @@ impl ChainVerifier {
             events_checked: self.checked,
             head_hash: self.running,
             first_bad_event: first_bad,
+            checkpoints_checked: self.checkpoints_checked,
+            purged_through: self.purged_through,
         }
     }
 }
@@ -383,7 +470,14 @@ mod tests {
     }
 
     fn verify(events: &[Stored], head: Option<(i64, Vec<u8>)>) -> ChainReport {
-        let mut verifier = ChainVerifier::default();
+        verify_sealed(ChainVerifier::default(), events, head)
+    }
+
+    fn verify_sealed(
+        mut verifier: ChainVerifier,
+        events: &[Stored],
+        head: Option<(i64, Vec<u8>)>,
+    ) -> ChainReport {
         for e in events {
             if !verifier.push(&e.entry, e.prev.as_bytes(), e.hash.as_bytes()) {
                 break;
@@ -405,6 +499,85 @@ mod tests {
         assert_eq!(report.events_checked, 5);
         assert_eq!(report.head_hash, events[4].hash);
         assert!(verify(&[], head_of(&[])).ok);
+    }
+
+    /// The same events with every hash recomputed from `from` (0-based) on, with `edit`
+    /// applied to that event first: a consistent rewrite that verifies without checkpoints.
+    fn rewritten(
+        mut events: Vec<Stored>,
+        from: usize,
+        edit: impl Fn(&mut ChainEntry),
+    ) -> Vec<Stored> {
+        edit(&mut events[from].entry);
+        let mut prev = if from == 0 { ChainHash::GENESIS } else { events[from - 1].hash };
+        for e in &mut events[from..] {
+            e.prev = prev;
+            e.hash = e.entry.hash_after(&prev);
+            prev = e.hash;
+        }
+        events
+    }
+
+    #[test]
+    fn a_consistent_rewrite_is_caught_only_by_a_checkpoint() {
+        let events = chain(6);
+        let checkpoint = vec![(4, events[3].hash)];
+        let forged = rewritten(events, 2, |e| e.action = "job.created".into());
+        let head = head_of(&forged);
+        assert!(verify(&forged, head.clone()).ok, "the rewrite is self-consistent");
+        let report = verify_sealed(ChainVerifier::new(None, checkpoint), &forged, head);
+        let bad = report.first_bad_event.unwrap();
+        assert_eq!((bad.seq, bad.reason), (4, ChainBreak::CheckpointMismatch));
+        assert_eq!(report.checkpoints_checked, 1);
+    }
+
+    #[test]
+    fn matching_checkpoints_pass_and_one_past_the_end_is_a_break() {
+        let events = chain(5);
+        let points = vec![(5, events[4].hash), (2, events[1].hash), (2, events[1].hash)];
+        let report = verify_sealed(ChainVerifier::new(None, points), &events, head_of(&events));
+        assert!(report.ok, "{report:?}");
+        assert_eq!(report.checkpoints_checked, 3);
+        // The last two events removed and the head rewritten to match.
+        let truncated: Vec<Stored> = events.into_iter().take(3).collect();
+        let points = vec![(5, ChainHash::GENESIS), (4, ChainHash::GENESIS)];
+        let head = head_of(&truncated);
+        assert!(verify(&truncated, head.clone()).ok);
+        let bad = verify_sealed(ChainVerifier::new(None, points), &truncated, head)
+            .first_bad_event
+            .unwrap();
+        assert_eq!((bad.seq, bad.reason), (4, ChainBreak::CheckpointBeyondEnd));
+    }
+
+    #[test]
+    fn an_anchored_chain_continues_from_the_anchor() {
+        let events = chain(6);
+        let anchor = Some((3, events[2].hash));
+        let kept: Vec<Stored> = events.into_iter().skip(3).collect();
+        let head = head_of(&kept);
+        assert_eq!(
+            verify(&kept, head.clone()).first_bad_event.unwrap().reason,
+            ChainBreak::SequenceGap { expected: 1, found: 4 }
+        );
+        let points = vec![(1, ChainHash::GENESIS), (3, kept[0].prev), (5, kept[1].hash)];
+        let report = verify_sealed(ChainVerifier::new(anchor, points), &kept, head.clone());
+        assert!(report.ok, "{report:?}");
+        assert_eq!((report.purged_through, report.checkpoints_checked), (3, 2));
+        // A checkpoint at the anchor that disagrees with it.
+        let points = vec![(3, ChainHash::GENESIS)];
+        let bad = verify_sealed(ChainVerifier::new(anchor, points), &kept, head.clone());
+        assert_eq!(bad.first_bad_event.unwrap().reason, ChainBreak::CheckpointMismatch);
+        // An anchor further on than the chain's start.
+        let late = Some((4, kept[0].hash));
+        let bad = verify_sealed(ChainVerifier::new(late, vec![]), &kept, head.clone());
+        assert_eq!(
+            bad.first_bad_event.unwrap().reason,
+            ChainBreak::SequenceGap { expected: 5, found: 4 }
+        );
+        let mut verifier = ChainVerifier::new(anchor, vec![]);
+        verifier.push_invalid_seal(3);
+        let bad = verify_sealed(verifier, &kept, head).first_bad_event.unwrap();
+        assert_eq!((bad.seq, bad.reason), (3, ChainBreak::SealInvalid));
     }
 
     #[test]

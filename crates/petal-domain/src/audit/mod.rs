@@ -8,6 +8,7 @@
 //! or keys. [`AuditEvent::detail`] takes a [`Detail`], which has no variant for free text.
 
 pub mod chain;
+pub mod seal;
 
 mod action;
 

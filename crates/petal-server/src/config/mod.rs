@@ -36,6 +36,8 @@ pub struct Config {
     pub max_upload_request_bytes: u64,
     /// How long a signed document link works.
     pub signed_url_ttl: Duration,
+    /// How long audit events are kept before retention purges them (at least a day).
+    pub audit_retention: Duration,
     /// Screening workers `petal serve` runs (0: none, for a separate `petal worker`).
     pub workers: usize,
     /// Longest a document's text may take to read before it fails alone.
@@ -73,7 +75,7 @@ pub struct Config {
 }
 
 /// Every `PETAL_*` variable this version reads. `PETAL_TEST_*` variables belong to the tests.
-const KNOWN_VARIABLES: [&str; 40] = [
+const KNOWN_VARIABLES: [&str; 41] = [
     "PETAL_DATA_DIR",
     "PETAL_LISTEN",
     "PETAL_PUBLIC_URL",
@@ -101,6 +103,7 @@ const KNOWN_VARIABLES: [&str; 40] = [
     "PETAL_MAX_UPLOAD_BYTES",
     "PETAL_MAX_UPLOAD_REQUEST_BYTES",
     "PETAL_SIGNED_URL_TTL",
+    "PETAL_AUDIT_RETENTION",
     "PETAL_WORKERS",
     "PETAL_READ_TIMEOUT",
     "PETAL_ANTHROPIC_BASE_URL",
@@ -206,6 +209,7 @@ struct FileSettings {
     max_upload_bytes: Option<String>,
     max_upload_request_bytes: Option<String>,
     signed_url_ttl: Option<String>,
+    audit_retention: Option<String>,
     workers: Option<String>,
     read_timeout: Option<String>,
     anthropic_base_url: Option<String>,
@@ -372,6 +376,13 @@ impl Config {
         if signed_url_ttl > Duration::from_secs(24 * 3600) {
             return Err(ConfigError("PETAL_SIGNED_URL_TTL may be at most 24h".to_owned()));
         }
+        let audit_retention = duration(
+            src.get("audit_retention", &src.file.audit_retention),
+            humantime::parse_duration("7y").map_err(|e| ConfigError(e.to_string()))?,
+        )?;
+        if audit_retention < Duration::from_secs(24 * 3600) {
+            return Err(ConfigError("PETAL_AUDIT_RETENTION must be at least 1d".to_owned()));
+        }
 
         let workers = match src.get("workers", &src.file.workers) {
             None => std::thread::available_parallelism().map_or(1, usize::from),
@@ -524,6 +535,7 @@ impl Config {
             max_upload_bytes,
             max_upload_request_bytes,
             signed_url_ttl,
+            audit_retention,
             workers,
             read_timeout,
             master_key_file,

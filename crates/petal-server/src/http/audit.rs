@@ -1,8 +1,9 @@
-//! The audit log over HTTP (Admins): events newest first, filtered and paged, and the chain's
-//! verification.
+//! The audit log over HTTP (Admins): events newest first, filtered and paged, exported, the
+//! chain's verification, and signed checkpoints on demand.
 
 use super::{ApiError, AppState, ErrorBody};
 use crate::audit_export::{self, EventView, Format};
+use crate::audit_seals;
 use crate::auth::extract::{Authorized, ReadAudit};
 use axum::Json;
 use axum::body::Body;
@@ -13,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use petal_domain::audit::chain::ChainReport;
+use petal_domain::audit::seal::SealDocument;
 use petal_storage::audit::{self, AuditFilter};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -213,13 +215,45 @@ pub async fn export(
     Ok(response)
 }
 
-/// Verifies the organisation's whole hash chain against its recorded head (Admin): whether it
-/// is intact, how many events were checked, the head hash, and the first bad event.
+/// Verifies the organisation's whole hash chain against its recorded head and its signed
+/// checkpoints and anchors, in the database and in the object store (Admin): whether it is
+/// intact, how many events and checkpoints were checked, the head hash, and the first bad
+/// event.
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
     responses((status = 200, body = Object), (status = 403, body = ErrorBody)))]
 pub async fn verify(
     State(state): State<AppState>,
     admin: Authorized<ReadAudit>,
 ) -> Result<Json<ChainReport>, ApiError> {
-    Ok(Json(audit::verify(&state.db, admin.user.scope()).await?))
+    let scope = admin.user.scope();
+    let report = audit_seals::verify(&state.db, &state.objects, &state.sealer, scope)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    Ok(Json(report))
+}
+
+/// Signs a checkpoint of the organisation's chain head now (Admin), stored in the database
+/// and the object store; answers the checkpoint. The request is audited after it.
+#[utoipa::path(post, path = "/api/v1/audit/checkpoints", tag = "audit",
+    responses((status = 201, body = Object), (status = 403, body = ErrorBody)))]
+pub async fn checkpoint(
+    State(state): State<AppState>,
+    admin: Authorized<ReadAudit>,
+) -> Result<(StatusCode, Json<SealDocument>), ApiError> {
+    let context = admin.user.audit();
+    let now = state.clock.now();
+    let scope = admin.user.scope();
+    let seal = audit_seals::checkpoint(
+        &state.db,
+        &state.objects,
+        &state.sealer,
+        scope,
+        now,
+        Some(&context),
+    )
+    .await
+    .map_err(|e| ApiError::internal(&e))?
+    // Every organisation's chain starts with its creation.
+    .ok_or_else(|| ApiError::internal(&"an organisation without audit events"))?;
+    Ok((StatusCode::CREATED, Json(SealDocument::from(&seal))))
 }

@@ -82,6 +82,8 @@ pub struct AppState {
     pub wakeup: crate::screening::Wakeup,
     /// The remote screening engines this server is configured for.
     pub remote: Arc<crate::screening::remote::RemoteEngines>,
+    /// Signs and checks the audit trail's checkpoints and anchors.
+    pub sealer: Arc<crate::audit_seals::AuditSealer>,
 }
 
 #[derive(OpenApi)]
@@ -174,6 +176,7 @@ fn json_api() -> OpenApiRouter<AppState> {
         .routes(routes!(settings::get, settings::change))
         .routes(routes!(audit::list))
         .routes(routes!(audit::verify))
+        .routes(routes!(audit::checkpoint))
         .routes(routes!(audit::export))
         .routes(routes!(erasure::erase))
 }

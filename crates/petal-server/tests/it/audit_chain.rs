@@ -10,7 +10,7 @@ use petal_storage::{OrgScope, audit};
 /// A database with one organisation whose chain holds six events: two from `org create`
 /// and four appended by the system, with several detail keys (which PostgreSQL's `jsonb`
 /// stores in an order of its own).
-async fn chain_of_six(backend: Backend) -> (TestDb, OrgId) {
+pub(crate) async fn chain_of_six(backend: Backend) -> (TestDb, OrgId) {
     let db = TestDb::new(backend).await;
     let created = json_stdout(&petal(
         &db,
@@ -57,7 +57,7 @@ pub(crate) async fn disable_append_only_triggers(db: &TestDb) {
 
 /// Runs `petal audit verify --org` and returns the first bad event (`null` when intact),
 /// checking the exit status agrees.
-fn verify(db: &TestDb, org_id: OrgId) -> serde_json::Value {
+pub(crate) fn verify(db: &TestDb, org_id: OrgId) -> serde_json::Value {
     let out = petal(db, &["audit", "verify", "--org", &org_id.to_string()]);
     let stdout: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let report = &stdout["organisations"][0]["report"];

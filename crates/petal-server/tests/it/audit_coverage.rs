@@ -148,6 +148,9 @@ async fn every_audited_action_is_recorded_with_who_where_and_what(backend: Backe
         app.as_user(&admin, Method::GET, "/api/v1/audit/export?format=jsonl").send().await.unwrap();
     assert_eq!(export.status(), 200);
     export.bytes().await.unwrap();
+    let checkpoint =
+        app.as_user(&admin, Method::POST, "/api/v1/audit/checkpoints").send().await.unwrap();
+    assert_eq!(checkpoint.status(), 201);
     let erased = app
         .as_user(&admin, Method::POST, "/api/v1/candidates/erase")
         .json(&json!({"email": "nobody@example.test"}))
@@ -200,6 +203,7 @@ async fn every_audited_action_is_recorded_with_who_where_and_what(backend: Backe
         "password.changed",
         "auth.logout",
         "audit.exported",
+        "audit.checkpoint_created",
         "candidate.erased",
         "document.deleted",
         "job.deleted",

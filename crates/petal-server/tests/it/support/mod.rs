@@ -169,6 +169,16 @@ impl TestApp {
         panic!("server did not start");
     }
 
+    /// The server's upkeep (checkpoints, retention) over the same database, store and keys,
+    /// for tests to run at a time of their choosing.
+    pub async fn upkeep(&self) -> petal_server::upkeep::Upkeep {
+        let mut env = self.db.env();
+        env.extend(self.extra_env.iter().cloned());
+        let config = Config::from_sources(None, &env).unwrap();
+        let resources = petal_server::app::Resources::open_existing(&config).await.unwrap();
+        petal_server::upkeep::Upkeep::new(&resources, config.audit_retention).unwrap()
+    }
+
     /// An absolute URL on this server.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)

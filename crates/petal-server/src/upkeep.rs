@@ -1,0 +1,197 @@
+//! The server's scheduled upkeep, also run by hand from the command line: signed checkpoints
+//! of every organisation's audit chain, and retention (audit events after
+//! `PETAL_AUDIT_RETENTION`, jobs after their organisation's `retention_days` without activity).
+//!
+//! Every decision about time takes `now` from the caller, so tests move a clock instead of
+//! waiting.
+
+use crate::audit_seals::{self, AuditSealer};
+use chrono::{DateTime, Utc};
+use petal_domain::audit::{AuditAction, AuditContext, AuditEvent, Detail, Target};
+use petal_domain::{Clock, OrgId};
+use petal_storage::objects::ObjectStorage;
+use petal_storage::{Database, OrgScope, audit, jobs, orgs};
+use serde::Serialize;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// How often the scheduler runs: checkpoints are made at least hourly.
+pub const SCHEDULE: Duration = Duration::from_secs(3600);
+
+/// What upkeep works on.
+#[derive(Debug, Clone)]
+pub struct Upkeep {
+    /// The database.
+    pub db: Database,
+    /// The object store (documents, seal copies).
+    pub objects: ObjectStorage,
+    /// Signs checkpoints and anchors.
+    pub sealer: Arc<AuditSealer>,
+    /// How long audit events are kept.
+    pub audit_retention: Duration,
+}
+
+/// What retention did in one organisation.
+#[derive(Debug, Serialize)]
+pub struct OrgRetention {
+    /// The organisation.
+    pub org_id: OrgId,
+    /// Audit events purged (a signed anchor now stands for them).
+    pub audit_events_purged: u64,
+    /// Jobs purged for inactivity.
+    pub jobs_purged: usize,
+    /// Documents purged with those jobs.
+    pub documents_purged: usize,
+}
+
+/// Why upkeep stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum UpkeepError {
+    /// Storage or sealing failed.
+    #[error(transparent)]
+    Seal(#[from] audit_seals::SealError),
+    /// The database failed.
+    #[error(transparent)]
+    Storage(#[from] petal_storage::StorageError),
+}
+
+impl Upkeep {
+    /// Upkeep over opened `resources`, keeping audit events for `audit_retention`.
+    pub fn new(
+        resources: &crate::app::Resources,
+        audit_retention: Duration,
+    ) -> Result<Self, petal_crypto::CryptoError> {
+        Ok(Self {
+            db: resources.db.clone(),
+            objects: resources.objects.clone(),
+            sealer: Arc::new(AuditSealer::new(&resources.installation_key)?),
+            audit_retention,
+        })
+    }
+
+    /// Applies retention to every organisation at `now`, on behalf of `context` (the
+    /// scheduler, or an operator).
+    pub async fn run_retention(
+        &self,
+        now: DateTime<Utc>,
+        context: &AuditContext,
+    ) -> Result<Vec<OrgRetention>, UpkeepError> {
+        let audit_cutoff =
+            now - chrono::Duration::from_std(self.audit_retention).unwrap_or_default();
+        let mut report = Vec::new();
+        // Upkeep acts on every organisation; each action is audited in that organisation.
+        #[allow(clippy::disallowed_methods)]
+        for scope in OrgScope::for_upkeep(&self.db).await? {
+            let (jobs_purged, documents_purged) = self.purge_jobs(&scope, now, context).await?;
+            let audit_events_purged = audit_seals::purge_before(
+                &self.db,
+                &self.objects,
+                &self.sealer,
+                &scope,
+                now,
+                audit_cutoff,
+                context,
+            )
+            .await?;
+            report.push(OrgRetention {
+                org_id: scope.org_id(),
+                audit_events_purged,
+                jobs_purged,
+                documents_purged,
+            });
+        }
+        let purged = report.iter().any(|r| r.jobs_purged > 0 || r.audit_events_purged > 0);
+        if purged && let Err(error) = self.db.flush_deletions().await {
+            tracing::warn!(%error, "could not checkpoint the database after retention");
+        }
+        Ok(report)
+    }
+
+    /// Purges `scope`'s jobs without activity for its `retention_days` (none when 0): each
+    /// job's rows and key in one transaction with its `job.purged` event, then its blobs.
+    async fn purge_jobs(
+        &self,
+        scope: &OrgScope,
+        now: DateTime<Utc>,
+        context: &AuditContext,
+    ) -> Result<(usize, usize), UpkeepError> {
+        let mut tx = self.db.begin_scoped(scope).await?;
+        let days = orgs::settings(&mut tx).await?.retention_days;
+        if days == 0 {
+            return Ok((0, 0));
+        }
+        let cutoff = now - chrono::Duration::days(i64::from(days));
+        let inactive = jobs::inactive_since(&mut tx, cutoff).await?;
+        drop(tx);
+        let (mut purged, mut documents) = (0, 0);
+        for job in inactive {
+            let mut tx = self.db.begin_scoped(scope).await?;
+            jobs::lock(&mut tx, job).await?;
+            // Checked again under the lock: activity since the list was read keeps the job.
+            if !jobs::inactive_since(&mut tx, cutoff).await?.contains(&job) {
+                continue;
+            }
+            let Some(names) = jobs::delete(&mut tx, job).await? else { continue };
+            let event = AuditEvent::success(AuditAction::JobPurged, Some(Target::job(job)))
+                .detail("documents", Detail::Number(names.len() as i64))
+                .detail("retention_days", Detail::Number(i64::from(days)));
+            audit::append(&mut tx, now, context, &event).await?;
+            tx.commit().await?;
+            purged += 1;
+            documents += names.len();
+            crate::upload::delete_all(&self.objects, names).await;
+        }
+        Ok((purged, documents))
+    }
+
+    /// Makes a checkpoint of every organisation whose chain moved since its last one;
+    /// returns how many were made.
+    pub async fn checkpoint_all(&self, now: DateTime<Utc>) -> Result<usize, UpkeepError> {
+        let mut made = 0;
+        #[allow(clippy::disallowed_methods)]
+        for scope in OrgScope::for_upkeep(&self.db).await? {
+            if audit_seals::checkpoint_if_moved(&self.db, &self.objects, &self.sealer, &scope, now)
+                .await?
+            {
+                made += 1;
+            }
+        }
+        Ok(made)
+    }
+
+    /// Runs retention and then checkpoints every [`SCHEDULE`] (the first one period from
+    /// now) until `stop` is cancelled. A failed round is logged and tried again next time.
+    pub fn spawn(
+        self,
+        clock: Arc<dyn Clock>,
+        stop: CancellationToken,
+    ) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let first = tokio::time::Instant::now() + SCHEDULE;
+            let mut ticks = tokio::time::interval_at(first, SCHEDULE);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    () = stop.cancelled() => return,
+                    _ = ticks.tick() => {}
+                }
+                let now = clock.now();
+                match self.run_retention(now, &AuditContext::system()).await {
+                    Ok(report) => {
+                        let events: u64 = report.iter().map(|r| r.audit_events_purged).sum();
+                        let jobs: usize = report.iter().map(|r| r.jobs_purged).sum();
+                        if events > 0 || jobs > 0 {
+                            tracing::info!(audit_events = events, jobs, "retention purged");
+                        }
+                    }
+                    Err(error) => tracing::error!(%error, "retention failed"),
+                }
+                // After retention, so the checkpoint covers its events.
+                if let Err(error) = self.checkpoint_all(now).await {
+                    tracing::error!(%error, "audit checkpoints failed");
+                }
+            }
+        })
+    }
+}
