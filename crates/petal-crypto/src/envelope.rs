@@ -162,21 +162,7 @@ pub fn seal_in_place(
     context: &[u8],
     mut plaintext: Vec<u8>,
 ) -> Result<Sealed, CryptoError> {
-    let data_key = Key256::generate()?;
-    let wrapped = kek.wrap_key(&data_key, context)?;
-    let prefix: [u8; PREFIX_LEN] = random()?;
-    let mut header = Vec::with_capacity(64 + wrapped.len());
-    header.extend_from_slice(MAGIC);
-    header.push(VERSION);
-    header.extend_from_slice(&u32::try_from(SEGMENT_SIZE).map_err(|_| CryptoError)?.to_be_bytes());
-    header.push(u8::try_from(kek.id.len()).map_err(|_| CryptoError)?);
-    header.extend_from_slice(kek.id.as_bytes());
-    header.extend_from_slice(&u16::try_from(wrapped.len()).map_err(|_| CryptoError)?.to_be_bytes());
-    header.extend_from_slice(&wrapped);
-    header.extend_from_slice(&prefix);
-
-    let key = aead(data_key.bytes())?;
-    let aad = [context, &header].concat();
+    let (header, Segments { key, aad, prefix, .. }) = new_blob(kek, context)?;
     // An empty document is one empty final segment.
     let count = plaintext.len().div_ceil(SEGMENT_SIZE).max(1);
     let mut tags = Vec::with_capacity(count);
@@ -195,6 +181,78 @@ pub fn seal_in_place(
         tags.push(bytes);
     }
     Ok(Sealed { header, body: plaintext, tags })
+}
+
+/// A fresh data key wrapped by `kek`, the header that records it, and the segment state to
+/// seal the body with.
+fn new_blob(kek: &WrappingKey, context: &[u8]) -> Result<(Vec<u8>, Segments), CryptoError> {
+    let data_key = Key256::generate()?;
+    let wrapped = kek.wrap_key(&data_key, context)?;
+    let prefix: [u8; PREFIX_LEN] = random()?;
+    let mut header = Vec::with_capacity(64 + wrapped.len());
+    header.extend_from_slice(MAGIC);
+    header.push(VERSION);
+    header.extend_from_slice(&u32::try_from(SEGMENT_SIZE).map_err(|_| CryptoError)?.to_be_bytes());
+    header.push(u8::try_from(kek.id.len()).map_err(|_| CryptoError)?);
+    header.extend_from_slice(kek.id.as_bytes());
+    header.extend_from_slice(&u16::try_from(wrapped.len()).map_err(|_| CryptoError)?.to_be_bytes());
+    header.extend_from_slice(&wrapped);
+    header.extend_from_slice(&prefix);
+    let segments = Segments {
+        key: aead(data_key.bytes())?,
+        aad: [context, &header].concat(),
+        prefix,
+        sealed_len: SEGMENT_SIZE + TAG_LEN,
+        index: 0,
+    };
+    Ok((header, segments))
+}
+
+/// Seals a blob as its plaintext is produced, one segment at a time, so a large file (an
+/// export) is encrypted without being held whole. The output is byte for byte the layout
+/// [`seal`] writes, and [`Opener`] opens it.
+pub struct StreamSealer {
+    segments: Segments,
+    header: Option<Vec<u8>>,
+    pending: Vec<u8>,
+}
+
+impl std::fmt::Debug for StreamSealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "StreamSealer(segment {})", self.segments.index)
+    }
+}
+
+impl StreamSealer {
+    /// A sealer for a blob identified by `context`, with a fresh data key wrapped by `kek`.
+    pub fn new(kek: &WrappingKey, context: &[u8]) -> Result<Self, CryptoError> {
+        let (header, segments) = new_blob(kek, context)?;
+        Ok(Self { segments, header: Some(header), pending: Vec::with_capacity(SEGMENT_SIZE) })
+    }
+
+    /// Takes more plaintext and returns the sealed bytes now ready: the header first, then
+    /// every full segment known not to be the last (more plaintext follows it).
+    pub fn push(&mut self, input: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let mut out = self.header.take().unwrap_or_default();
+        self.pending.extend_from_slice(input);
+        let mut start = 0;
+        while self.pending.len() - start > SEGMENT_SIZE {
+            let end = start + SEGMENT_SIZE;
+            let segment = self.pending.get_mut(start..end).ok_or(CryptoError)?;
+            out.extend_from_slice(&self.segments.seal(segment, false)?);
+            start = end;
+        }
+        self.pending.drain(..start);
+        Ok(out)
+    }
+
+    /// Seals what remains as the last segment and returns the blob's final bytes.
+    pub fn finish(mut self) -> Result<Vec<u8>, CryptoError> {
+        let mut out = self.header.take().unwrap_or_default();
+        let mut last = std::mem::take(&mut self.pending);
+        out.extend_from_slice(&self.segments.seal(&mut last, true)?);
+        Ok(out)
+    }
 }
 
 fn nonce(prefix: &[u8; PREFIX_LEN], index: usize, last: bool) -> Result<Nonce, CryptoError> {
@@ -279,6 +337,20 @@ struct Segments {
 }
 
 impl Segments {
+    /// Seals the next segment in its buffer and returns it with its tag appended.
+    fn seal(&mut self, segment: &mut [u8], last: bool) -> Result<Vec<u8>, CryptoError> {
+        let nonce = nonce(&self.prefix, self.index, last)?;
+        self.index += 1;
+        let tag = self
+            .key
+            .seal_in_place_separate_tag(nonce, Aad::from(&self.aad), segment)
+            .map_err(|_| CryptoError)?;
+        let mut out = Vec::with_capacity(segment.len() + TAG_LEN);
+        out.extend_from_slice(segment);
+        out.extend_from_slice(tag.as_ref());
+        Ok(out)
+    }
+
     fn open<'a>(&mut self, sealed: &'a mut [u8], last: bool) -> Result<&'a [u8], CryptoError> {
         let nonce = nonce(&self.prefix, self.index, last)?;
         self.index += 1;
@@ -441,6 +513,30 @@ mod tests {
             let blob = seal(&kek(), CONTEXT, &plain).unwrap();
             let keep = cut % blob.len();
             prop_assert!(open(&kek(), CONTEXT, &blob[..keep]).is_err());
+        }
+    }
+
+    #[test]
+    fn a_stream_sealed_blob_has_the_same_layout_and_opens_in_any_chunking() {
+        // Empty, under one segment, exactly one, one and a byte, several.
+        for len in [0, 1, SEGMENT_SIZE - 1, SEGMENT_SIZE, SEGMENT_SIZE + 1, 3 * SEGMENT_SIZE + 5] {
+            let plain: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            for piece in [1000, SEGMENT_SIZE, 7 * SEGMENT_SIZE] {
+                let mut sealer = StreamSealer::new(&kek(), CONTEXT).unwrap();
+                let mut blob = Vec::new();
+                for chunk in plain.chunks(piece) {
+                    blob.extend_from_slice(&sealer.push(chunk).unwrap());
+                }
+                blob.extend_from_slice(&sealer.finish().unwrap());
+                assert_eq!(blob.len(), seal(&kek(), CONTEXT, &plain).unwrap().len(), "{len}");
+                assert_eq!(open(&kek(), CONTEXT, &blob).unwrap(), plain, "{len} by {piece}");
+                assert!(open(&kek(), b"another context", &blob).is_err());
+                if len > SEGMENT_SIZE {
+                    // Dropping the last segment is caught.
+                    let cut = blob.len() - (len - SEGMENT_SIZE * (len / SEGMENT_SIZE)) - TAG_LEN;
+                    assert!(open(&kek(), CONTEXT, &blob[..cut]).is_err(), "{len}");
+                }
+            }
         }
     }
 

@@ -78,6 +78,10 @@ define_id!(
     /// Identifies an uploaded document (one CV).
     DocumentId
 );
+define_id!(
+    /// Identifies an export of an organisation's data.
+    ExportId
+);
 
 #[cfg(test)]
 mod tests {

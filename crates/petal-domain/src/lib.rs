@@ -14,6 +14,6 @@ pub mod role;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use email::Email;
-pub use ids::{AuditEventId, DocumentId, InviteId, JobId, OrgId, SessionId, UserId};
+pub use ids::{AuditEventId, DocumentId, ExportId, InviteId, JobId, OrgId, SessionId, UserId};
 pub use org::{OrgName, OrgSettings, ScreeningEngine};
 pub use role::{Permission, Role};

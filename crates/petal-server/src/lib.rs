@@ -14,6 +14,7 @@ pub mod http;
 pub mod invitations;
 pub mod logging;
 pub mod notify;
+pub mod org_export;
 pub mod org_setup;
 pub mod screening;
 pub mod server;

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use petal_crypto::envelope::{self, Opener, WrappingKey};
 use petal_crypto::{Key256, MasterKeyring};
 use petal_domain::audit::{AuditAction, AuditContext, AuditEvent, Detail, Target};
-use petal_domain::{DocumentId, Email, JobId, OrgId};
+use petal_domain::{DocumentId, Email, ExportId, JobId, OrgId};
 use petal_storage::keys::{self, WrappedKey};
 use petal_storage::{Database, OrgScope, ScopedTx, StorageError, audit};
 use std::path::{Path, PathBuf};
@@ -41,6 +41,15 @@ fn job_key_context(org: OrgId, job: JobId) -> Vec<u8> {
 
 fn document_context(org: OrgId, job: JobId, document: DocumentId) -> Vec<u8> {
     format!("petal/document/v1|org:{org}|job:{job}|doc:{document}").into_bytes()
+}
+
+fn export_key_context(org: OrgId, export: ExportId) -> Vec<u8> {
+    format!("petal/export-key/v1|org:{org}|export:{export}").into_bytes()
+}
+
+/// What an export's encrypted ZIP is sealed for.
+pub fn export_context(org: OrgId, export: ExportId) -> Vec<u8> {
+    format!("petal/export/v1|org:{org}|export:{export}").into_bytes()
 }
 
 fn field_context(field: &str, document: DocumentId) -> Vec<u8> {
@@ -192,6 +201,37 @@ impl Vault {
         let key = Key256::generate()?;
         let wrapped = org_key.wrapping_key("org")?.wrap_key(&key, &job_key_context(org, job))?;
         Ok((JobKey { org, job, key }, wrapped))
+    }
+
+    /// A fresh key for a new export and its wrapped form (to store in the export's row): the
+    /// key-encryption key of the export's ZIP.
+    pub async fn new_export_key(
+        &self,
+        tx: &mut ScopedTx,
+        export: ExportId,
+        now: DateTime<Utc>,
+    ) -> Result<(WrappingKey, Vec<u8>), VaultError> {
+        let org = tx.scope().org_id();
+        let org_key = self.org_key(tx, now).await?;
+        let key = Key256::generate()?;
+        let wrapped =
+            org_key.wrapping_key("org")?.wrap_key(&key, &export_key_context(org, export))?;
+        Ok((key.wrapping_key(&format!("export:{export}"))?, wrapped))
+    }
+
+    /// Unwraps a stored export key (only reads, like [`Vault::job_key`]).
+    pub async fn export_key(
+        &self,
+        tx: &mut ScopedTx,
+        export: ExportId,
+        wrapped: &[u8],
+    ) -> Result<WrappingKey, VaultError> {
+        let org = tx.scope().org_id();
+        let stored = keys::org_key(tx).await?.ok_or(VaultError::MissingOrgKey)?;
+        let org_key = self.unwrap_under_master(&stored, &org_key_context(org))?;
+        let key =
+            org_key.wrapping_key("org")?.unwrap_key(wrapped, &export_key_context(org, export))?;
+        Ok(key.wrapping_key(&format!("export:{export}"))?)
     }
 
     /// Unwraps a stored job key. Only reads: a missing organisation key is an error, never

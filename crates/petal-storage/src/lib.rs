@@ -7,7 +7,8 @@
 //!   by every repository function on organisation data.
 //! * Repositories: [`orgs`], [`invites`], [`users`], [`sessions`], [`audit`] and its
 //!   signed [`seals`], [`alerts`],
-//!   [`keys`] (wrapped installation and organisation keys), [`jobs`], [`documents`], the
+//!   [`keys`] (wrapped installation and organisation keys), [`jobs`], [`documents`],
+//!   [`exports`], the
 //!   screening queue ([`tasks`]), [`results`], [`decisions`], and
 //!   [`throttle`] (per-address login failures, not tenant data).
 //! * [`objects`]: the object store for documents.
@@ -20,6 +21,7 @@ pub mod alerts;
 pub mod audit;
 pub mod decisions;
 pub mod documents;
+pub mod exports;
 pub mod invites;
 pub mod jobs;
 pub mod keys;

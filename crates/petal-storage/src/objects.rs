@@ -15,11 +15,48 @@ use object_store::gcp::GoogleCloudStorageBuilder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
 use object_store::prefix::PrefixStore;
-use object_store::{ObjectStore, PutPayload};
+use object_store::{ObjectStore, PutPayload, WriteMultipart};
 use std::os::unix::fs::DirBuilderExt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use url::Url;
+
+/// An object being written part by part.
+pub struct ObjectWriter {
+    upload: WriteMultipart,
+    written: u64,
+}
+
+impl std::fmt::Debug for ObjectWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ObjectWriter({} bytes)", self.written)
+    }
+}
+
+/// Parts in flight at once while writing.
+const PARTS_IN_FLIGHT: usize = 4;
+
+impl ObjectWriter {
+    /// Appends `bytes`, waiting first while too many parts are still being sent, so memory
+    /// stays bounded whatever the object's size.
+    pub async fn write(&mut self, bytes: &[u8]) -> Result<(), StorageError> {
+        self.upload.wait_for_capacity(PARTS_IN_FLIGHT).await?;
+        self.upload.write(bytes);
+        self.written += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Completes the object and returns its size in bytes.
+    pub async fn finish(self) -> Result<u64, StorageError> {
+        self.upload.finish().await?;
+        Ok(self.written)
+    }
+
+    /// Abandons the object: nothing is left under its name.
+    pub async fn abort(self) -> Result<(), StorageError> {
+        Ok(self.upload.abort().await?)
+    }
+}
 
 /// An opened object store.
 #[derive(Debug, Clone)]
@@ -103,6 +140,14 @@ impl ObjectStorage {
         Ok(())
     }
 
+    /// Starts writing object `name` part by part (a multipart upload), for a producer too
+    /// large to hold in memory; nothing is visible under `name` until
+    /// [`ObjectWriter::finish`].
+    pub async fn writer(&self, name: &str) -> Result<ObjectWriter, StorageError> {
+        let upload = self.store.put_multipart(&ObjectPath::from(name)).await?;
+        Ok(ObjectWriter { upload: WriteMultipart::new(upload), written: 0 })
+    }
+
     /// Streams object `name`.
     pub async fn get_stream(
         &self,
@@ -182,6 +227,16 @@ mod tests {
         storage.put("documents/x", chunks).await.unwrap();
         storage.put("audit/o/checkpoints/1.json", vec![Bytes::from_static(b"{}")]).await.unwrap();
         storage.put("audit/o/anchors/2.json", vec![Bytes::from_static(b"{}")]).await.unwrap();
+        let mut writer = storage.writer("exports/big").await.unwrap();
+        for _ in 0..3 {
+            writer.write(&[7u8; 3 * 1024 * 1024]).await.unwrap();
+        }
+        assert!(!storage.exists("exports/big").await.unwrap(), "visible before it is finished");
+        assert_eq!(writer.finish().await.unwrap(), 9 * 1024 * 1024);
+        assert_eq!(storage.get("exports/big").await.unwrap().len(), 9 * 1024 * 1024);
+        let abandoned = storage.writer("exports/abandoned").await.unwrap();
+        abandoned.abort().await.unwrap();
+        assert!(!storage.exists("exports/abandoned").await.unwrap());
         let mut listed = storage.list("audit/o/").await.unwrap();
         listed.sort();
         assert_eq!(listed, ["audit/o/anchors/2.json", "audit/o/checkpoints/1.json"]);

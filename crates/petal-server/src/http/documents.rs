@@ -56,7 +56,7 @@ fn view(document: documents::Document, filename: String) -> DocumentView {
     }
 }
 
-fn open_view(
+pub(crate) fn open_view(
     key: &JobKey,
     document: documents::Document,
     blind: bool,

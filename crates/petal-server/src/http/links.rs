@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use petal_crypto::Key256;
 use petal_domain::audit::{Actor, AuditAction, AuditContext, AuditEvent, Detail, Target};
-use petal_domain::{DocumentId, OrgId, Permission, UserId};
+use petal_domain::{DocumentId, ExportId, OrgId, Permission, UserId};
 use petal_storage::{audit, documents, throttle};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -76,9 +76,26 @@ impl Refusal {
     }
 }
 
-fn mac_input(document: DocumentId, org: OrgId, user: UserId, expires: i64, epoch: i64) -> Vec<u8> {
-    format!("petal/link/v1|doc:{document}|org:{org}|user:{user}|exp:{expires}|epoch:{epoch}")
-        .into_bytes()
+/// What a link opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkTarget {
+    /// An original document.
+    Document(DocumentId),
+    /// An organisation export's ZIP.
+    Export(ExportId),
+}
+
+impl std::fmt::Display for LinkTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LinkTarget::Document(id) => write!(f, "doc:{id}"),
+            LinkTarget::Export(id) => write!(f, "export:{id}"),
+        }
+    }
+}
+
+fn mac_input(target: LinkTarget, org: OrgId, user: UserId, expires: i64, epoch: i64) -> Vec<u8> {
+    format!("petal/link/v1|{target}|org:{org}|user:{user}|exp:{expires}|epoch:{epoch}").into_bytes()
 }
 
 impl LinkSigner {
@@ -92,29 +109,29 @@ impl LinkSigner {
         self.root.link_signing_key(epoch.max(0) as u64)
     }
 
-    /// Signs a link for `document` of `org` for `user`, issued `now`.
+    /// Signs a link to `target` of `org` for `user`, issued `now`.
     pub fn sign(
         &self,
-        document: DocumentId,
+        target: LinkTarget,
         org: OrgId,
         user: UserId,
         now: DateTime<Utc>,
     ) -> LinkClaims {
         let expires = (now + self.ttl).timestamp();
         let epoch = now.timestamp().div_euclid(EPOCH_SECONDS);
-        let tag = self.key(epoch).mac(&mac_input(document, org, user, expires, epoch));
+        let tag = self.key(epoch).mac(&mac_input(target, org, user, expires, epoch));
         LinkClaims { o: org, u: user, e: expires, k: epoch, s: hex::encode(tag) }
     }
 
-    /// Whether the claims were signed by this server for `document` (and the epoch's key is
+    /// Whether the claims were signed by this server for `target` (and the epoch's key is
     /// still in use). Says nothing about expiry or who presents them.
-    fn genuine(&self, document: DocumentId, claims: &LinkClaims, now: DateTime<Utc>) -> bool {
+    pub fn genuine(&self, target: LinkTarget, claims: &LinkClaims, now: DateTime<Utc>) -> bool {
         let current = now.timestamp().div_euclid(EPOCH_SECONDS);
         let Ok(tag) = hex::decode(&claims.s) else { return false };
         (current - 1..=current).contains(&claims.k)
             && self
                 .key(claims.k)
-                .verify_mac(&mac_input(document, claims.o, claims.u, claims.e, claims.k), &tag)
+                .verify_mac(&mac_input(target, claims.o, claims.u, claims.e, claims.k), &tag)
     }
 }
 
@@ -124,6 +141,26 @@ pub struct SignedLink {
     /// Absolute URL; it needs the same user's session as well.
     url: String,
     expires_at: DateTime<Utc>,
+}
+
+impl SignedLink {
+    /// The link to `target` for `user` of `org` at `path` (under the public URL), issued now.
+    pub(super) fn issue(
+        state: &AppState,
+        target: LinkTarget,
+        org: OrgId,
+        user: UserId,
+        path: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Self, ApiError> {
+        let claims = state.links.sign(target, org, user, now);
+        let query = serde_urlencoded::to_string(&claims).map_err(|e| ApiError::internal(&e))?;
+        let mut url = state.public_url.clone();
+        url.set_path(&format!("{}{path}", url.path().trim_end_matches('/')));
+        url.set_query(Some(&query));
+        let expires_at = DateTime::from_timestamp(claims.e, 0).unwrap_or(now);
+        Ok(SignedLink { url: url.to_string(), expires_at })
+    }
 }
 
 /// Issues a signed link to a document (Reviewers and Admins); Viewers get 403 and another
@@ -140,16 +177,13 @@ pub async fn issue(
     let now = state.clock.now();
     let mut tx = state.db.begin_scoped(user.user.scope()).await?;
     documents::get(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
-    let claims = state.links.sign(id, user.user.scope().org_id(), user.user.principal.user_id, now);
+    let (org, me) = (user.user.scope().org_id(), user.user.principal.user_id);
+    let path = format!("/api/v1/documents/{id}/content");
+    let link = SignedLink::issue(&state, LinkTarget::Document(id), org, me, &path, now)?;
     let event = AuditEvent::success(AuditAction::DocumentLinkIssued, Some(Target::document(id)));
     audit::append(&mut tx, now, &user.user.audit(), &event).await?;
     tx.commit().await?;
-    let query = serde_urlencoded::to_string(&claims).map_err(|e| ApiError::internal(&e))?;
-    let mut url = state.public_url.clone();
-    url.set_path(&format!("{}/api/v1/documents/{id}/content", url.path().trim_end_matches('/')));
-    url.set_query(Some(&query));
-    let expires_at = DateTime::from_timestamp(claims.e, 0).unwrap_or(now);
-    Ok(Json(SignedLink { url: url.to_string(), expires_at }))
+    Ok(Json(link))
 }
 
 fn refused() -> ApiError {
@@ -214,7 +248,7 @@ pub async fn content(
     let now = state.clock.now();
     // A query that does not even parse was altered: it is refused like a bad signature.
     let claims = query.ok().map(|Query(claims)| claims);
-    let genuine = claims.filter(|c| state.links.genuine(id, c, now));
+    let genuine = claims.filter(|c| state.links.genuine(LinkTarget::Document(id), c, now));
     let user = match (session, &genuine) {
         (Ok(user), _) => user,
         // A link alone opens nothing. A genuine one is recorded against its organisation; a
@@ -278,7 +312,7 @@ pub async fn content(
 
 /// Decrypts a blob stream segment by segment; a blob that fails to authenticate ends the
 /// stream with an error (the client sees a cut-off transfer, never unauthenticated bytes).
-fn decrypting_stream(
+pub(super) fn decrypting_stream(
     source: futures_util::stream::BoxStream<'static, Result<Bytes, petal_storage::StorageError>>,
     opener: petal_crypto::envelope::Opener<petal_crypto::envelope::WrappingKey>,
 ) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
@@ -297,7 +331,7 @@ fn decrypting_stream(
 }
 
 /// `attachment` with an ASCII fallback name and the exact name in RFC 8187 form.
-fn content_disposition(name: &str) -> HeaderValue {
+pub(super) fn content_disposition(name: &str) -> HeaderValue {
     let ascii: String = name
         .chars()
         .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
@@ -318,11 +352,15 @@ mod tests {
     #[test]
     fn a_link_verifies_only_as_issued() {
         let signer = signer();
-        let (doc, org, user) = (DocumentId::new(), OrgId::new(), UserId::new());
+        let (id, org, user) = (DocumentId::new(), OrgId::new(), UserId::new());
+        let doc = LinkTarget::Document(id);
         let now = Utc::now();
         let claims = signer.sign(doc, org, user, now);
         assert!(signer.genuine(doc, &claims, now));
-        assert!(!signer.genuine(DocumentId::new(), &claims, now), "another document");
+        let another = LinkTarget::Document(DocumentId::new());
+        assert!(!signer.genuine(another, &claims, now), "another document");
+        let export = LinkTarget::Export(ExportId::from_uuid(id.as_uuid()));
+        assert!(!signer.genuine(export, &claims, now), "an export with the same id");
         assert!(!signer.genuine(doc, &LinkClaims { u: UserId::new(), ..claims.clone() }, now));
         assert!(!signer.genuine(doc, &LinkClaims { o: OrgId::new(), ..claims.clone() }, now));
         assert!(!signer.genuine(doc, &LinkClaims { e: claims.e + 3600, ..claims.clone() }, now));

@@ -4,11 +4,12 @@
 //! and to the OpenAPI document at once, so the document cannot omit a served route.
 
 mod audit;
-mod documents;
+pub(crate) mod documents;
 mod erasure;
 mod error;
+mod exports;
 mod factors;
-mod jobs;
+pub(crate) mod jobs;
 pub mod links;
 mod login;
 mod me;
@@ -16,11 +17,11 @@ mod observe;
 mod ops;
 mod passkeys;
 mod progress;
-mod results;
+pub(crate) mod results;
 mod security;
 mod session;
 mod settings;
-mod users;
+pub(crate) mod users;
 
 pub use error::{ApiError, ErrorBody};
 pub use observe::{HttpMetrics, RequestId};
@@ -179,6 +180,9 @@ fn json_api() -> OpenApiRouter<AppState> {
         .routes(routes!(audit::checkpoint))
         .routes(routes!(audit::export))
         .routes(routes!(erasure::erase))
+        .routes(routes!(exports::request))
+        .routes(routes!(exports::get))
+        .routes(routes!(exports::content))
 }
 
 /// The OpenAPI document for every route [`router`] serves.

@@ -13,7 +13,7 @@ use petal_domain::{DocumentId, JobId, UserId};
 use petal_screening::engine::{
     self, Candidate, CriterionResult, Flag, Profile, Recommendation, Screening,
 };
-use petal_storage::{audit, decisions, documents, orgs, results};
+use petal_storage::{OrgScope, audit, decisions, documents, orgs, results};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -91,10 +91,21 @@ pub async fn list(
     user: Authorized<ReadJobs>,
     Path(id): Path<JobId>,
 ) -> Result<Json<Vec<ResultView>>, ApiError> {
-    let mut tx = state.db.begin_snapshot(user.user.scope()).await?;
-    let (job, key) = job_with_key(&state, &mut tx, id).await?;
+    Ok(Json(ranked(&state, user.user.scope(), id, true).await?))
+}
+
+/// The job's screened candidates, ranked, with their decisions; with `honour_blind`, hidden
+/// as the organisation's blind review says (an export of all data passes `false`).
+pub(crate) async fn ranked(
+    state: &AppState,
+    scope: &OrgScope,
+    id: JobId,
+    honour_blind: bool,
+) -> Result<Vec<ResultView>, ApiError> {
+    let mut tx = state.db.begin_snapshot(scope).await?;
+    let (job, key) = job_with_key(state, &mut tx, id).await?;
     let stored = results::list_for_job(&mut tx, id).await?;
-    let blind = orgs::settings(&mut tx).await?.blind_review;
+    let blind = honour_blind && orgs::settings(&mut tx).await?.blind_review;
     let mut decided: HashMap<DocumentId, decisions::Decision> =
         decisions::list_for_job(&mut tx, id)
             .await?
@@ -145,7 +156,7 @@ pub async fn list(
             screened_at: result.screened_at,
         });
     }
-    Ok(Json(views))
+    Ok(views)
 }
 
 /// Whether a candidate asked for a person to review their CV.

@@ -19,6 +19,8 @@ fn admin_routes() -> Vec<AdminRoute> {
     vec![
         AdminRoute { method: Method::GET, path: "/api/v1/users", body: None, ok: 200 },
         AdminRoute { method: Method::GET, path: "/api/v1/security/alerts", body: None, ok: 200 },
+        AdminRoute { method: Method::GET, path: "/api/v1/audit/verify", body: None, ok: 200 },
+        AdminRoute { method: Method::POST, path: "/api/v1/audit/checkpoints", body: None, ok: 201 },
         AdminRoute {
             method: Method::POST,
             path: "/api/v1/invites",

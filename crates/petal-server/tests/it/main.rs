@@ -27,6 +27,7 @@ mod identity;
 mod monitoring;
 mod openapi;
 mod org_create;
+mod org_export;
 mod passkeys;
 mod remote;
 mod retention;
