@@ -3,6 +3,9 @@
 //!
 //! Every seal is written to the object store first and to the database second, and only ever
 //! describes committed events, so a copy in either place is always true of the real chain.
+//! The store copy is written only if none exists for that event: a second process sealing the
+//! same event at once adopts the first one's seal, so the two copies always agree, and a
+//! genuine copy is never overwritten.
 //! Verification reads the store's copies, then (in one database snapshot) the database's
 //! copies and the chain: any seal not signed by this installation's key, or whose two copies
 //! differ, breaks the chain; the chain starts after the latest anchor in the database and
@@ -40,6 +43,12 @@ pub enum SealError {
     /// A seal could not be encoded.
     #[error("cannot encode a seal: {0}")]
     Encode(#[from] serde_json::Error),
+    /// The object store already holds a different, untrustworthy seal for that event.
+    #[error("the object store holds a seal for event {0} that is not this installation's")]
+    ForeignCopy(i64),
+    /// The chain does not verify, so nothing is purged from it.
+    #[error("the audit chain does not verify; nothing purged")]
+    Broken,
 }
 
 impl AuditSealer {
@@ -64,8 +73,9 @@ fn to_micros(now: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
 }
 
-/// Signs a statement about committed event `seq` (hash `hash`) and writes it to the object
-/// store; the caller then stores it in the database.
+/// Signs a statement about a committed event and writes it to the object store, unless a
+/// seal of that kind for that event is there already, which is then adopted (it must be
+/// genuine). The caller then stores the returned seal in the database.
 async fn sign_and_publish(
     objects: &ObjectStorage,
     sealer: &AuditSealer,
@@ -73,8 +83,19 @@ async fn sign_and_publish(
 ) -> Result<Seal, SealError> {
     let seal = sealer.sign(statement);
     let document = serde_json::to_vec_pretty(&SealDocument::from(&seal))?;
-    objects.put(&seal.statement.object_name(), vec![Bytes::from(document)]).await?;
-    Ok(seal)
+    let name = seal.statement.object_name();
+    let Some(existing) = objects.put_new(&name, Bytes::from(document)).await? else {
+        return Ok(seal);
+    };
+    let adopted = serde_json::from_slice::<SealDocument>(&existing)
+        .ok()
+        .and_then(|document| document.to_seal())
+        .filter(|found| {
+            found.statement.kind == seal.statement.kind
+                && found.statement.seq == seal.statement.seq
+                && sealer.is_genuine(found, seal.statement.org_id)
+        });
+    adopted.ok_or(SealError::ForeignCopy(seal.statement.seq))
 }
 
 /// Makes a checkpoint of `scope`'s chain head unless one exists at that event, and returns
@@ -140,9 +161,14 @@ pub async fn checkpoint_if_moved(
     Ok(checkpoint(db, objects, sealer, scope, now, None).await?.is_some())
 }
 
-/// Purges `scope`'s events that all happened before `cutoff` (the longest such run from the
-/// start of the chain), leaving a signed anchor at the last one purged, and records the purge
-/// in the trail. Returns how many events were purged.
+/// Purges `scope`'s oldest events, those that happened before `cutoff`, leaving a signed
+/// anchor at the last one purged, and records the purge in the trail. Returns how many events
+/// were purged.
+///
+/// The database's times alone are not trusted to say what is old: the purge stops at the
+/// newest checkpoint in the object store that was *signed* before `cutoff` (so every event it
+/// covers is older), and only a chain that verifies is purged. Someone who backdates events
+/// in the database therefore purges nothing they could not already.
 pub async fn purge_before(
     db: &Database,
     objects: &ObjectStorage,
@@ -152,20 +178,41 @@ pub async fn purge_before(
     cutoff: DateTime<Utc>,
     context: &AuditContext,
 ) -> Result<u64, SealError> {
+    let org = scope.org_id().as_uuid();
     let mut tx = db.begin_scoped(scope).await?;
-    let purgeable = audit::purgeable_through(&mut tx, cutoff).await?;
+    let by_dates = audit::purgeable_through(&mut tx, cutoff).await?;
+    let anchored = seals::latest(&mut tx, SealKind::Anchor).await?;
     drop(tx);
-    let Some((through, hash)) = purgeable else { return Ok(0) };
+    let Some((by_dates, _)) = by_dates else { return Ok(0) };
+    let (in_store, _) = stored_copies(objects, scope).await?;
+    let point = in_store
+        .values()
+        .filter(|seal| {
+            let s = &seal.statement;
+            s.kind == SealKind::Checkpoint
+                && s.signed_at < cutoff
+                && (anchored + 1..=by_dates).contains(&s.seq)
+                && sealer.is_genuine(seal, org)
+        })
+        .max_by_key(|seal| seal.statement.seq);
+    let Some(point) = point else { return Ok(0) };
+    if !verify(db, objects, sealer, scope).await?.ok {
+        return Err(SealError::Broken);
+    }
+    let (through, hash) = (point.statement.seq, point.statement.hash);
     let statement = SealStatement {
         kind: SealKind::Anchor,
-        org_id: scope.org_id().as_uuid(),
+        org_id: org,
         seq: through,
         hash,
         signed_at: to_micros(now),
     };
     let anchor = sign_and_publish(objects, sealer, statement).await?;
     let mut tx = db.begin_scoped(scope).await?;
-    seals::insert(&mut tx, &anchor).await?;
+    if !seals::insert(&mut tx, &anchor).await? {
+        // Another process purged this far at the same time.
+        return Ok(0);
+    }
     let purged = audit::purge_through(&mut tx, through).await?;
     let event = AuditEvent::success(AuditAction::AuditPurged, None)
         .detail("through_seq", Detail::Number(through))

@@ -289,13 +289,16 @@ async fn run_retention(config: &Config) -> anyhow::Result<ExitCode> {
     let report = upkeep.run_retention(now, &AuditContext::cli()).await?;
     let checkpoints = upkeep.checkpoint_all(now).await?;
     upkeep.db.close().await;
+    let failed = report.iter().any(|r| r.error.is_some()) || checkpoints.failed > 0;
     println!(
         "{}",
-        serde_json::to_string_pretty(
-            &serde_json::json!({ "organisations": report, "checkpoints_made": checkpoints })
-        )?
+        serde_json::to_string_pretty(&serde_json::json!({
+            "organisations": report,
+            "checkpoints_made": checkpoints.made,
+            "checkpoints_failed": checkpoints.failed,
+        }))?
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 async fn verify_audit(config: &Config, only: Option<OrgId>) -> anyhow::Result<ExitCode> {

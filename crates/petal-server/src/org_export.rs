@@ -72,21 +72,73 @@ pub async fn build(state: AppState, scope: OrgScope, export: ExportId, key: Wrap
     let now = state.clock.now();
     let recorded = async {
         let mut tx = state.db.begin_scoped(&scope).await?;
-        match &outcome {
+        let kept = match &outcome {
             Ok(size) => {
                 let size = i64::try_from(*size).unwrap_or(i64::MAX);
-                exports::set_ready(&mut tx, export, &name, size, now).await?;
+                exports::set_ready(&mut tx, export, &name, size, now).await?
             }
-            Err(_) => exports::set_failed(&mut tx, export, now).await?,
-        }
-        tx.commit().await
+            Err(_) => exports::set_failed(&mut tx, export, now).await.map(|()| true)?,
+        };
+        tx.commit().await?;
+        Ok::<_, petal_storage::StorageError>(kept)
     };
     if let Err(error) = &outcome {
         tracing::error!(%export, %error, "organisation export failed");
     }
-    if let Err(error) = recorded.await {
-        tracing::error!(%export, %error, "cannot record the outcome of an export");
+    match recorded.await {
+        Ok(true) => {}
+        // Expired while it was being built: its key is gone, and so goes the ZIP.
+        Ok(false) => crate::upload::delete_all(&state.objects, vec![name]).await,
+        Err(error) => tracing::error!(%export, %error, "cannot record the outcome of an export"),
     }
+}
+
+/// How long an export is kept: after this its ZIP is deleted and its key destroyed.
+pub const LIFETIME: chrono::Duration = chrono::Duration::hours(24);
+
+/// Expires, in `tx`, its organisation's exports asked for before `cutoff`: their keys are
+/// destroyed when `tx` commits; the caller then deletes their ZIPs with [`delete_zips`].
+/// Retention expires exports a day old; erasing a candidate and deleting or purging a job
+/// expire every earlier export, since it may hold what was just removed.
+pub async fn expire_in(
+    tx: &mut petal_storage::ScopedTx,
+    cutoff: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<ExportId>, petal_storage::StorageError> {
+    let old = exports::older_than(tx, cutoff).await?;
+    for id in &old {
+        exports::set_expired(tx, *id, now).await?;
+    }
+    Ok(old)
+}
+
+/// Expires, in `tx`, every export of its organisation asked for until `now`: what erasing a
+/// candidate or deleting a job calls, since those exports may hold what it removes.
+pub async fn withdraw_all(
+    tx: &mut petal_storage::ScopedTx,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<ExportId>, petal_storage::StorageError> {
+    expire_in(tx, now + chrono::Duration::microseconds(1), now).await
+}
+
+/// Deletes expired exports' ZIPs (a ZIP without its key is unreadable already).
+pub async fn delete_zips(objects: &petal_storage::objects::ObjectStorage, ids: &[ExportId]) {
+    crate::upload::delete_all(objects, ids.iter().map(|id| object_name(*id)).collect()).await;
+}
+
+/// Expires `scope`'s exports asked for more than [`LIFETIME`] before `now`. Returns how many
+/// expired.
+pub async fn expire(
+    db: &petal_storage::Database,
+    objects: &petal_storage::objects::ObjectStorage,
+    scope: &OrgScope,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<usize, petal_storage::StorageError> {
+    let mut tx = db.begin_scoped(scope).await?;
+    let old = expire_in(&mut tx, now - LIFETIME, now).await?;
+    tx.commit().await?;
+    delete_zips(objects, &old).await;
+    Ok(old.len())
 }
 
 /// Runs the producer, packer and uploader together; returns the sealed ZIP's size.
@@ -106,12 +158,12 @@ async fn pack(
         while let Some(bytes) = sealed_out.recv().await {
             writer.write(&bytes).await.map_err(|e| failed("upload", e))?;
         }
-        Ok::<_, ExportError>(writer)
+        Ok::<_, ExportError>(())
     };
     let (produced, uploaded) = tokio::join!(produce(state, scope, export, entries), upload);
-    let packed = packer.await.map_err(|e| failed("the packer stopped", e))?;
-    let writer = uploaded?;
-    match produced.and(packed) {
+    let packed = packer.await.map_err(|e| failed("the packer stopped", e)).and_then(|p| p);
+    // Any failure, in any of the three, abandons the upload: nothing is left in the store.
+    match produced.and(packed).and(uploaded) {
         Ok(()) => writer.finish().await.map_err(|e| failed("cannot complete the upload", e)),
         Err(error) => {
             if let Err(abort) = writer.abort().await {
@@ -292,6 +344,11 @@ async fn produce(
         let bytes =
             audit_export::encode(Format::Jsonl, records).map_err(|e| failed("encode", e))?;
         out.send(Entry::Data(bytes)).await?;
+        // Still alive: a long audit log is not taken for a stalled build.
+        let mut db = state.db.begin_scoped(scope).await.map_err(store)?;
+        let now = state.clock.now();
+        exports::set_progress(&mut db, export, done, total, now).await.map_err(store)?;
+        db.commit().await.map_err(store)?;
     }
     Ok(())
 }

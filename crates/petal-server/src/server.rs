@@ -70,7 +70,10 @@ pub async fn run_with_clock(
         .context("cannot derive the audit sealing key")?;
     let sealer = Arc::clone(&upkeep.sealer);
     // Checkpoints of what happened since the last run, before taking requests; then hourly.
-    upkeep.checkpoint_all(clock.now()).await.context("cannot checkpoint the audit trail")?;
+    // A failure is logged (per organisation) and does not keep the server from starting.
+    if let Err(error) = upkeep.checkpoint_all(clock.now()).await {
+        tracing::error!(%error, "audit checkpoints failed at start-up");
+    }
     let stop_upkeep = tokio_util::sync::CancellationToken::new();
     let scheduler = upkeep.spawn(Arc::clone(&clock), stop_upkeep.clone());
     let state = AppState {

@@ -1,6 +1,7 @@
 //! The server's scheduled upkeep, also run by hand from the command line: signed checkpoints
 //! of every organisation's audit chain, and retention (audit events after
-//! `PETAL_AUDIT_RETENTION`, jobs after their organisation's `retention_days` without activity).
+//! `PETAL_AUDIT_RETENTION`, jobs after their organisation's `retention_days` without activity,
+//! exports a day after they were asked for).
 //!
 //! Every decision about time takes `now` from the caller, so tests move a clock instead of
 //! waiting.
@@ -43,6 +44,33 @@ pub struct OrgRetention {
     pub jobs_purged: usize,
     /// Documents purged with those jobs.
     pub documents_purged: usize,
+    /// Exports deleted a day after they were asked for.
+    pub exports_expired: usize,
+    /// Why retention stopped short in this organisation (the others still ran).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl OrgRetention {
+    fn new(org_id: OrgId) -> Self {
+        Self {
+            org_id,
+            audit_events_purged: 0,
+            jobs_purged: 0,
+            documents_purged: 0,
+            exports_expired: 0,
+            error: None,
+        }
+    }
+}
+
+/// What a round of checkpoints did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Checkpoints {
+    /// Checkpoints made.
+    pub made: usize,
+    /// Organisations whose checkpoint failed (logged).
+    pub failed: usize,
 }
 
 /// Why upkeep stopped.
@@ -83,29 +111,44 @@ impl Upkeep {
         // Upkeep acts on every organisation; each action is audited in that organisation.
         #[allow(clippy::disallowed_methods)]
         for scope in OrgScope::for_upkeep(&self.db).await? {
-            let (jobs_purged, documents_purged) = self.purge_jobs(&scope, now, context).await?;
-            let audit_events_purged = audit_seals::purge_before(
-                &self.db,
-                &self.objects,
-                &self.sealer,
-                &scope,
-                now,
-                audit_cutoff,
-                context,
-            )
-            .await?;
-            report.push(OrgRetention {
-                org_id: scope.org_id(),
-                audit_events_purged,
-                jobs_purged,
-                documents_purged,
-            });
+            let mut done = OrgRetention::new(scope.org_id());
+            // One organisation's failure is reported and does not stop the others.
+            if let Err(error) = self.retain(&scope, now, audit_cutoff, context, &mut done).await {
+                tracing::error!(org = %scope.org_id(), %error, "retention failed");
+                done.error = Some(error.to_string());
+            }
+            report.push(done);
         }
         let purged = report.iter().any(|r| r.jobs_purged > 0 || r.audit_events_purged > 0);
         if purged && let Err(error) = self.db.flush_deletions().await {
             tracing::warn!(%error, "could not checkpoint the database after retention");
         }
         Ok(report)
+    }
+
+    /// Applies retention to one organisation, recording what it did in `done` as it goes.
+    async fn retain(
+        &self,
+        scope: &OrgScope,
+        now: DateTime<Utc>,
+        audit_cutoff: DateTime<Utc>,
+        context: &AuditContext,
+        done: &mut OrgRetention,
+    ) -> Result<(), UpkeepError> {
+        (done.jobs_purged, done.documents_purged) = self.purge_jobs(scope, now, context).await?;
+        done.exports_expired =
+            crate::org_export::expire(&self.db, &self.objects, scope, now).await?;
+        done.audit_events_purged = audit_seals::purge_before(
+            &self.db,
+            &self.objects,
+            &self.sealer,
+            scope,
+            now,
+            audit_cutoff,
+            context,
+        )
+        .await?;
+        Ok(())
     }
 
     /// Purges `scope`'s jobs without activity for its `retention_days` (none when 0): each
@@ -137,27 +180,40 @@ impl Upkeep {
                 .detail("documents", Detail::Number(names.len() as i64))
                 .detail("retention_days", Detail::Number(i64::from(days)));
             audit::append(&mut tx, now, context, &event).await?;
+            let withdrawn = crate::org_export::withdraw_all(&mut tx, now).await?;
             tx.commit().await?;
             purged += 1;
             documents += names.len();
             crate::upload::delete_all(&self.objects, names).await;
+            crate::org_export::delete_zips(&self.objects, &withdrawn).await;
         }
         Ok((purged, documents))
     }
 
     /// Makes a checkpoint of every organisation whose chain moved since its last one;
-    /// returns how many were made.
-    pub async fn checkpoint_all(&self, now: DateTime<Utc>) -> Result<usize, UpkeepError> {
-        let mut made = 0;
+    /// returns how many were made. One organisation's failure is logged and counted, and the
+    /// others still get theirs.
+    pub async fn checkpoint_all(&self, now: DateTime<Utc>) -> Result<Checkpoints, UpkeepError> {
+        let mut done = Checkpoints::default();
         #[allow(clippy::disallowed_methods)]
         for scope in OrgScope::for_upkeep(&self.db).await? {
-            if audit_seals::checkpoint_if_moved(&self.db, &self.objects, &self.sealer, &scope, now)
-                .await?
+            match audit_seals::checkpoint_if_moved(
+                &self.db,
+                &self.objects,
+                &self.sealer,
+                &scope,
+                now,
+            )
+            .await
             {
-                made += 1;
+                Ok(made) => done.made += usize::from(made),
+                Err(error) => {
+                    tracing::error!(org = %scope.org_id(), %error, "audit checkpoint failed");
+                    done.failed += 1;
+                }
             }
         }
-        Ok(made)
+        Ok(done)
     }
 
     /// Runs retention and then checkpoints every [`SCHEDULE`] (the first one period from

@@ -26,6 +26,10 @@ pub struct Appended {
 /// The head row is updated first, which takes its row lock (PostgreSQL) or the write lock
 /// (SQLite) before anything is read, so concurrent appenders to one organisation queue up
 /// instead of forking the chain.
+///
+/// The event's time is `now`, or the previous event's time if that is later (an appender
+/// that read the clock before waiting for the lock): times never decrease along the chain,
+/// so a time window is one range of sequence numbers, which [`list`] relies on.
 pub async fn append(
     tx: &mut ScopedTx,
     now: DateTime<Utc>,
@@ -41,6 +45,14 @@ pub async fn append(
     })?;
     let prev = ChainHash::from_slice(&prev)
         .ok_or_else(|| StorageError::Corrupt("audit head hash is not 32 bytes".to_owned()))?;
+    let previous_at: Option<DateTime<Utc>> = on_conn!(&mut tx.tx, |conn| {
+        sqlx::query_scalar("SELECT occurred_at FROM audit_events WHERE org_id = $1 AND seq = $2")
+            .bind(org)
+            .bind(seq - 1)
+            .fetch_optional(conn)
+            .await
+    })?;
+    let now = previous_at.map_or(now, |previous| previous.max(now));
     let entry = ChainEntry::new(org, seq, now, context, event);
     let hash = entry.hash_after(&prev);
     on_conn!(&mut tx.tx, |conn| {
@@ -119,10 +131,19 @@ where
 impl StoredEvent {
     /// The hashed fields, or `None` when `details` is not JSON.
     fn into_entry(self) -> Option<(ChainEntry, Vec<u8>, Vec<u8>)> {
-        let r = self.record;
+        let entry = self.record.into_entry(self.org_id)?;
+        Some((entry, self.prev_hash, self.hash))
+    }
+}
+
+impl AuditRecord {
+    /// The event's hashed fields as the chain sees them, for organisation `org_id`; `None`
+    /// when its details are not JSON.
+    pub fn into_entry(self, org_id: Uuid) -> Option<ChainEntry> {
+        let r = self;
         let details = serde_json::from_str(&r.details).ok()?;
-        let entry = ChainEntry {
-            org_id: self.org_id,
+        Some(ChainEntry {
+            org_id,
             seq: r.seq,
             id: r.id,
             occurred_at: r.occurred_at,
@@ -137,8 +158,7 @@ impl StoredEvent {
             target_id: r.target_id,
             outcome: r.outcome,
             details,
-        };
-        Some((entry, self.prev_hash, self.hash))
+        })
     }
 }
 
@@ -325,13 +345,63 @@ pub struct AuditRecord {
     pub details: String,
 }
 
+/// The sequence number of the event nearest the edge of a time window: with `Edge::From`,
+/// the first at or after `at`; with `Edge::To`, the last before `at`. Read from the time
+/// index, a few rows whatever the trail's length.
+async fn window_edge(
+    tx: &mut ScopedTx,
+    edge: WindowEdge,
+    at: DateTime<Utc>,
+) -> Result<Option<i64>, StorageError> {
+    let org = tx.scope().org_id().as_uuid();
+    let sql = match edge {
+        WindowEdge::From => {
+            "SELECT seq FROM audit_events WHERE org_id = $1 AND occurred_at >= $2 \
+             ORDER BY occurred_at, seq LIMIT 1"
+        }
+        WindowEdge::To => {
+            "SELECT seq FROM audit_events WHERE org_id = $1 AND occurred_at < $2 \
+             ORDER BY occurred_at DESC, seq DESC LIMIT 1"
+        }
+    };
+    Ok(on_conn!(&mut tx.tx, |conn| {
+        sqlx::query_scalar(sql).bind(org).bind(at).fetch_optional(conn).await
+    })?)
+}
+
+/// Which edge of a time window.
+#[derive(Clone, Copy)]
+enum WindowEdge {
+    From,
+    To,
+}
+
 /// The organisation's events matching `filter`, newest first, at most `limit`.
+///
+/// A time window is first turned into the range of sequence numbers it covers, which is
+/// exact because times never decrease along the chain (see [`append`]); reading it then walks
+/// the primary key over that range only, however deep in the trail it lies. (Events recorded
+/// before times were kept in order could be out of order by the few milliseconds an appender
+/// waited for the chain; at a window's edges such an event may fall on the wrong side.)
 pub async fn list(
     tx: &mut ScopedTx,
     filter: &AuditFilter,
     limit: i64,
 ) -> Result<Vec<AuditRecord>, StorageError> {
     let org = tx.scope().org_id().as_uuid();
+    let mut seq_range = (None, None);
+    if let Some(from) = filter.from {
+        match window_edge(tx, WindowEdge::From, from).await? {
+            Some(seq) => seq_range.0 = Some(seq),
+            None => return Ok(Vec::new()),
+        }
+    }
+    if let Some(to) = filter.to {
+        match window_edge(tx, WindowEdge::To, to).await? {
+            Some(seq) => seq_range.1 = Some(seq),
+            None => return Ok(Vec::new()),
+        }
+    }
     let mut sql = format!("SELECT {RECORD_COLUMNS} FROM audit_events WHERE org_id = $1");
     let mut next = 2;
     let mut clause = |sql: &mut String, column: &str, op: &str| {
@@ -347,14 +417,14 @@ pub async fn list(
     if filter.target.is_some() {
         clause(&mut sql, "target_id", "=");
     }
-    if filter.from.is_some() {
-        clause(&mut sql, "occurred_at", ">=");
-    }
-    if filter.to.is_some() {
-        clause(&mut sql, "occurred_at", "<");
-    }
     if filter.before_seq.is_some() {
         clause(&mut sql, "seq", "<");
+    }
+    if seq_range.0.is_some() {
+        clause(&mut sql, "seq", ">=");
+    }
+    if seq_range.1.is_some() {
+        clause(&mut sql, "seq", "<=");
     }
     sql.push_str(&format!(" ORDER BY seq DESC LIMIT ${next}"));
     let rows = on_conn!(&mut tx.tx, |conn| {
@@ -368,13 +438,10 @@ pub async fn list(
         if let Some(target) = &filter.target {
             query = query.bind(target);
         }
-        if let Some(from) = filter.from {
-            query = query.bind(from);
-        }
-        if let Some(to) = filter.to {
-            query = query.bind(to);
-        }
         if let Some(seq) = filter.before_seq {
+            query = query.bind(seq);
+        }
+        for seq in [seq_range.0, seq_range.1].into_iter().flatten() {
             query = query.bind(seq);
         }
         query.bind(limit).fetch_all(conn).await

@@ -15,7 +15,7 @@ pub struct Export {
     pub id: ExportId,
     /// Who asked for it.
     pub requested_by: UserId,
-    /// `running`, `ready` or `failed`.
+    /// `running`, `ready`, `failed` or `expired`.
     pub status: String,
     /// Documents to include.
     pub documents_total: i64,
@@ -123,29 +123,30 @@ pub async fn set_progress(
     Ok(())
 }
 
-/// Marks the export ready, its encrypted ZIP at `object_name`.
+/// Marks a running export ready, its encrypted ZIP at `object_name`; `false` when it is no
+/// longer running (it expired meanwhile: the caller deletes the ZIP).
 pub async fn set_ready(
     tx: &mut ScopedTx,
     id: ExportId,
     object_name: &str,
     size_bytes: i64,
     now: DateTime<Utc>,
-) -> Result<(), StorageError> {
+) -> Result<bool, StorageError> {
     let org = tx.scope().org_id().as_uuid();
-    execute!(
+    let changed = execute!(
         &mut tx.tx,
         "UPDATE exports SET status = 'ready', object_name = $3, size_bytes = $4, \
-         updated_at = $5, finished_at = $5 WHERE org_id = $1 AND id = $2",
+         updated_at = $5, finished_at = $5 WHERE org_id = $1 AND id = $2 AND status = 'running'",
         org,
         id.as_uuid(),
         object_name,
         size_bytes,
         now,
     )?;
-    Ok(())
+    Ok(changed == 1)
 }
 
-/// Marks the export failed.
+/// Marks a running export failed.
 pub async fn set_failed(
     tx: &mut ScopedTx,
     id: ExportId,
@@ -155,9 +156,49 @@ pub async fn set_failed(
     execute!(
         &mut tx.tx,
         "UPDATE exports SET status = 'failed', updated_at = $3, finished_at = $3 \
-         WHERE org_id = $1 AND id = $2",
+         WHERE org_id = $1 AND id = $2 AND status = 'running'",
         org,
         id.as_uuid(),
+        now,
+    )?;
+    Ok(())
+}
+
+/// The transaction's organisation's exports asked for before `cutoff` and not yet expired.
+pub async fn older_than(
+    tx: &mut ScopedTx,
+    cutoff: DateTime<Utc>,
+) -> Result<Vec<ExportId>, StorageError> {
+    let org = tx.scope().org_id().as_uuid();
+    let rows: Vec<Uuid> = on_conn!(&mut tx.tx, |conn| {
+        sqlx::query_scalar(
+            "SELECT id FROM exports WHERE org_id = $1 AND requested_at < $2 \
+             AND status <> 'expired' ORDER BY requested_at, id",
+        )
+        .bind(org)
+        .bind(cutoff)
+        .fetch_all(conn)
+        .await
+    })?;
+    Ok(rows.into_iter().map(ExportId::from_uuid).collect())
+}
+
+/// Marks the export expired and destroys its key (its ZIP, if any, is then unreadable; the
+/// caller deletes it). A build still running then finds it no longer running and deletes its
+/// own ZIP.
+pub async fn set_expired(
+    tx: &mut ScopedTx,
+    id: ExportId,
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    let org = tx.scope().org_id().as_uuid();
+    execute!(
+        &mut tx.tx,
+        "UPDATE exports SET status = 'expired', object_name = NULL, wrapped_key = $3, \
+         updated_at = $4, finished_at = COALESCE(finished_at, $4) WHERE org_id = $1 AND id = $2",
+        org,
+        id.as_uuid(),
+        Vec::<u8>::new(),
         now,
     )?;
     Ok(())

@@ -15,7 +15,7 @@ use object_store::gcp::GoogleCloudStorageBuilder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
 use object_store::prefix::PrefixStore;
-use object_store::{ObjectStore, PutPayload, WriteMultipart};
+use object_store::{ObjectStore, PutMode, PutOptions, PutPayload, WriteMultipart};
 use std::os::unix::fs::DirBuilderExt;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -140,6 +140,30 @@ impl ObjectStorage {
         Ok(())
     }
 
+    /// Stores `bytes` as object `name` unless an object of that name exists, which is then
+    /// left as it is and returned (`None`: stored). The check and the write are one atomic
+    /// step where the store offers it (file system, S3, GCS); otherwise the object is read
+    /// first.
+    pub async fn put_new(&self, name: &str, bytes: Bytes) -> Result<Option<Bytes>, StorageError> {
+        let path = ObjectPath::from(name);
+        let create = PutOptions { mode: PutMode::Create, ..PutOptions::default() };
+        match self.store.put_opts(&path, bytes.clone().into(), create).await {
+            Ok(_) => Ok(None),
+            Err(object_store::Error::AlreadyExists { .. }) => Ok(Some(self.get(name).await?)),
+            Err(object_store::Error::NotImplemented | object_store::Error::NotSupported { .. }) => {
+                match self.store.get(&path).await {
+                    Ok(existing) => Ok(Some(existing.bytes().await?)),
+                    Err(object_store::Error::NotFound { .. }) => {
+                        self.store.put(&path, bytes.into()).await?;
+                        Ok(None)
+                    }
+                    Err(e) => Err(e.into()),
+                }
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Starts writing object `name` part by part (a multipart upload), for a producer too
     /// large to hold in memory; nothing is visible under `name` until
     /// [`ObjectWriter::finish`].
@@ -237,6 +261,10 @@ mod tests {
         let abandoned = storage.writer("exports/abandoned").await.unwrap();
         abandoned.abort().await.unwrap();
         assert!(!storage.exists("exports/abandoned").await.unwrap());
+        assert_eq!(storage.put_new("seal", Bytes::from_static(b"first")).await.unwrap(), None);
+        let kept = storage.put_new("seal", Bytes::from_static(b"second")).await.unwrap();
+        assert_eq!(kept.as_deref(), Some(&b"first"[..]));
+        assert_eq!(&storage.get("seal").await.unwrap()[..], b"first");
         let mut listed = storage.list("audit/o/").await.unwrap();
         listed.sort();
         assert_eq!(listed, ["audit/o/anchors/2.json", "audit/o/checkpoints/1.json"]);

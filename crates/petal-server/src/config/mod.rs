@@ -651,6 +651,21 @@ mod tests {
     }
 
     #[test]
+    fn audit_retention_defaults_to_seven_years_and_is_never_under_a_day() {
+        let default = Config::from_sources(None, &env(&[])).unwrap().audit_retention;
+        let year = 365.25 * 24.0 * 3600.0;
+        assert!((default.as_secs_f64() / year - 7.0).abs() < 1e-9, "{default:?}");
+        let set = Config::from_sources(None, &env(&[("PETAL_AUDIT_RETENTION", "10y")])).unwrap();
+        assert!((set.audit_retention.as_secs_f64() / year - 10.0).abs() < 1e-9);
+        for bad in ["12h", "0s", "forever"] {
+            let err = Config::from_sources(None, &env(&[("PETAL_AUDIT_RETENTION", bad)]))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("PETAL_AUDIT_RETENTION"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
     fn environment_overrides_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("petal.toml");

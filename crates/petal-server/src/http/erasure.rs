@@ -77,7 +77,14 @@ pub async fn erase(
     for job in &erased.jobs {
         crate::screening::complete_if_done(&mut tx, *job, now).await?;
     }
+    // Earlier exports may hold the candidate: they go too.
+    let withdrawn = if erased.documents.is_empty() {
+        Vec::new()
+    } else {
+        crate::org_export::withdraw_all(&mut tx, now).await?
+    };
     tx.commit().await?;
+    crate::org_export::delete_zips(&state.objects, &withdrawn).await;
     super::jobs::flush_deletions(&state).await;
     Ok(Json(erased))
 }

@@ -30,7 +30,8 @@ fn target(id: ExportId) -> Target {
 pub struct ExportView {
     #[schema(value_type = String, format = Uuid)]
     id: ExportId,
-    /// `running`, `ready` or `failed`.
+    /// `running`, `ready`, `failed` or `expired` (a day after it was asked for, its ZIP is
+    /// deleted and its key destroyed).
     status: &'static str,
     /// Documents written so far, of `documents_total`.
     documents_done: i64,
@@ -52,6 +53,7 @@ fn view(
 ) -> Result<ExportView, ApiError> {
     let status = match export.status.as_str() {
         "ready" => "ready",
+        "expired" => "expired",
         "running" if now - export.updated_at < STALLED_AFTER => "running",
         _ => "failed",
     };

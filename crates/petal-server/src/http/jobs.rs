@@ -459,8 +459,11 @@ pub async fn delete(
     let event = AuditEvent::success(AuditAction::JobDeleted, Some(Target::job(id)))
         .detail("documents", Detail::Number(names.len() as i64));
     audit::append(&mut tx, now, &user.user.audit(), &event).await?;
+    // Earlier exports may hold the job: they go too.
+    let withdrawn = crate::org_export::withdraw_all(&mut tx, now).await?;
     tx.commit().await?;
     crate::upload::delete_all(&state.objects, names).await;
+    crate::org_export::delete_zips(&state.objects, &withdrawn).await;
     flush_deletions(&state).await;
     Ok(StatusCode::NO_CONTENT)
 }

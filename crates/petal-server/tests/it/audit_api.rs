@@ -73,6 +73,33 @@ async fn the_audit_log_is_paged_filtered_and_for_admins_only(backend: Backend) {
     assert_eq!(app.audit_all(&admin, &window(now - hour, now + hour), 500).await.len(), stored);
     assert!(app.audit_all(&admin, &window(now + hour, now + hour * 2), 500).await.is_empty());
 
+    // Windows that cut the trail in the middle give exactly the events inside them; a clock
+    // set back does not put an event before its predecessor.
+    let step = chrono::Duration::minutes(10);
+    let mut moments = Vec::new();
+    for i in 0..4 {
+        app.clock.advance(step);
+        moments.push(app.clock.now());
+        app.create_job(&reviewer, &format!("Trainee {i}")).await;
+    }
+    app.clock.advance(-step * 3);
+    app.create_job(&reviewer, "Set back").await;
+    let everything = app.audit_all(&admin, "", 500).await;
+    let at =
+        |e: &Value| e["occurred_at"].as_str().unwrap().parse::<chrono::DateTime<chrono::Utc>>();
+    let times: Vec<_> = everything.iter().map(|e| at(e).unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "times never decrease along the chain");
+    assert_eq!(times[0], moments[3], "the set-back event takes its predecessor's time");
+    for (from, to) in [(1, 3), (0, 1), (2, 3), (3, 3)] {
+        let got = app.audit_all(&admin, &window(moments[from], moments[to]), 2).await;
+        let expected: Vec<&Value> = everything
+            .iter()
+            .filter(|e| (moments[from]..moments[to]).contains(&at(e).unwrap()))
+            .collect();
+        assert_eq!(got.iter().collect::<Vec<_>>(), expected, "window {from}..{to}");
+        assert_eq!(got.is_empty(), from == to);
+    }
+
     // Malformed queries are refused with a reason.
     for query in [
         "limit=0",

@@ -4,7 +4,7 @@
 
 use crate::audit_chain::{chain_of_six, disable_append_only_triggers, verify};
 use crate::support::{Backend, TestApp, TestDb, json_stdout, on_both_backends, petal, with_pool};
-use petal_domain::audit::chain::{ChainEntry, ChainHash};
+use petal_domain::audit::chain::ChainHash;
 use petal_domain::{Clock, OrgId};
 use petal_storage::audit::{self, AuditFilter};
 use petal_storage::{Database, OrgScope};
@@ -20,12 +20,12 @@ fn checkpoint(db: &TestDb, org_id: OrgId) -> serde_json::Value {
     json_stdout(&petal(db, &["audit", "checkpoint", "--org", &org_id.to_string()]))
 }
 
-/// Rewrites the chain the way someone with full control of the database could: event `seq`
-/// gets outcome `failure`, and every hash from there on and the head are recomputed, so the
-/// chain is consistent again.
-async fn rewrite_consistently(db: &TestDb, org_id: OrgId, seq: i64) {
+/// Rewrites the chain the way someone with full control of the database could: `edit` (SQL)
+/// changes events, and every hash and the head are recomputed, so the chain is consistent
+/// again.
+async fn rewrite_consistently(db: &TestDb, org_id: OrgId, edit: &str) {
     disable_append_only_triggers(db).await;
-    db.exec(&format!("UPDATE audit_events SET outcome = 'failure' WHERE seq = {seq}")).await;
+    db.exec(edit).await;
     let conn = db.connect().await;
     let scope = OrgScope::for_operator(&conn, org_id).await.unwrap().unwrap();
     let mut tx = conn.begin_scoped(&scope).await.unwrap();
@@ -34,25 +34,10 @@ async fn rewrite_consistently(db: &TestDb, org_id: OrgId, seq: i64) {
     records.reverse();
     let mut prev = ChainHash::GENESIS;
     for r in records {
-        let entry = ChainEntry {
-            org_id: org_id.as_uuid(),
-            seq: r.seq,
-            id: r.id,
-            occurred_at: r.occurred_at,
-            actor_kind: r.actor_kind,
-            actor_id: r.actor_id,
-            actor_role: r.actor_role,
-            ip: r.ip,
-            user_agent: r.user_agent,
-            request_id: r.request_id,
-            action: r.action,
-            target_kind: r.target_kind,
-            target_id: r.target_id,
-            outcome: r.outcome,
-            details: serde_json::from_str(&r.details).unwrap(),
-        };
+        let seq = r.seq;
+        let entry = r.into_entry(org_id.as_uuid()).unwrap();
         let hash = entry.hash_after(&prev);
-        set_hashes(&conn, r.seq, prev, hash).await;
+        set_hashes(&conn, seq, prev, hash).await;
         prev = hash;
     }
     with_pool!(&conn, |pool| sqlx::query("UPDATE audit_heads SET hash = $1")
@@ -95,7 +80,8 @@ async fn a_consistent_database_rewrite_is_caught_by_the_checkpoints(backend: Bac
     assert_eq!(db.count("SELECT COUNT(*) FROM audit_seals").await, 1);
     assert!(verify(&db, org_id).is_null());
 
-    rewrite_consistently(&db, org_id, 3).await;
+    rewrite_consistently(&db, org_id, "UPDATE audit_events SET outcome = 'failure' WHERE seq = 3")
+        .await;
     let bad = verify(&db, org_id);
     assert_eq!(
         (bad["seq"].as_i64(), bad["reason"]["kind"].as_str()),
@@ -235,10 +221,72 @@ async fn the_server_checkpoints_every_organisation_that_moved(backend: Backend) 
     let app = TestApp::spawn(backend).await;
     app.admin_of_new_org("Temple").await;
     let upkeep = app.upkeep().await;
-    assert_eq!(upkeep.checkpoint_all(app.clock.now()).await.unwrap(), 1);
-    assert_eq!(upkeep.checkpoint_all(app.clock.now()).await.unwrap(), 0, "nothing moved");
+    assert_eq!(upkeep.checkpoint_all(app.clock.now()).await.unwrap().made, 1);
+    assert_eq!(upkeep.checkpoint_all(app.clock.now()).await.unwrap().made, 0, "nothing moved");
     app.admin_of_new_org("Inn").await;
-    assert_eq!(upkeep.checkpoint_all(app.clock.now()).await.unwrap(), 1, "only the new one");
+    assert_eq!(upkeep.checkpoint_all(app.clock.now()).await.unwrap().made, 1, "only the new one");
     assert_eq!(app.db.count("SELECT COUNT(*) FROM audit_seals").await, 2);
 }
 on_both_backends!(the_server_checkpoints_every_organisation_that_moved);
+
+/// Backdating every event in the database does not make retention purge them: it stops at
+/// checkpoints signed before its cutoff, and there are none that old.
+async fn a_backdated_trail_is_not_purged(backend: Backend) {
+    let (db, org_id) = chain_of_six(backend).await;
+    checkpoint(&db, org_id);
+    rewrite_consistently(
+        &db,
+        org_id,
+        "UPDATE audit_events SET occurred_at = '1970-01-01T00:00:00Z'",
+    )
+    .await;
+    let out = petal(&db, &["retention", "run"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["organisations"][0]["audit_events_purged"], 0, "{report}");
+    assert_eq!(db.count("SELECT COUNT(*) FROM audit_events").await, 7);
+    assert_eq!(verify(&db, org_id)["reason"]["kind"], "checkpoint_mismatch");
+}
+on_both_backends!(a_backdated_trail_is_not_purged);
+
+/// Two processes sealing the same event at once, each at its own time: the second finds the
+/// first one's copy in the object store (it had not read the database row yet) and adopts it,
+/// so the two copies agree and the genuine one is never overwritten.
+async fn a_second_seal_of_the_same_event_adopts_the_first(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.admin_of_new_org("Temple").await;
+    let upkeep = app.upkeep().await;
+    let conn = app.db.connect().await;
+    let org_id = petal_storage::orgs::list_ids(&conn).await.unwrap()[0];
+    let scope = OrgScope::for_operator(&conn, org_id).await.unwrap().unwrap();
+    conn.close().await;
+    let now = app.clock.now();
+    let seal = |at| {
+        petal_server::audit_seals::checkpoint(
+            &upkeep.db,
+            &upkeep.objects,
+            &upkeep.sealer,
+            &scope,
+            at,
+            None,
+        )
+    };
+    let first = seal(now).await.unwrap().unwrap();
+    // As if the second process had read the database before the first wrote to it.
+    disable_seal_triggers(&app.db).await;
+    app.db.exec("DELETE FROM audit_seals").await;
+    let second = seal(now + chrono::Duration::seconds(5)).await.unwrap().unwrap();
+    assert_eq!(second, first, "the store's copy was adopted");
+    let stored = std::fs::read(
+        checkpoint_dir(&app.db, org_id).join(format!("{:020}.json", first.statement.seq)),
+    )
+    .unwrap();
+    let stored: serde_json::Value = serde_json::from_slice(&stored).unwrap();
+    assert_eq!(stored["signature"], hex::encode(&first.signature));
+    let report =
+        petal_server::audit_seals::verify(&upkeep.db, &upkeep.objects, &upkeep.sealer, &scope)
+            .await
+            .unwrap();
+    assert!(report.ok, "{report:?}");
+    assert_eq!(report.checkpoints_checked, 1);
+}
+on_both_backends!(a_second_seal_of_the_same_event_adopts_the_first);

@@ -43,6 +43,21 @@ async fn a_candidate_is_erased_from_every_job_at_once(backend: Backend) {
     assert_eq!(nothing, json!({"documents": [], "jobs": []}));
     assert_eq!(blob_count(&app), 3);
 
+    // An export made before holds her CV: erasing her withdraws it.
+    let export: Value = app
+        .as_user(&admin, Method::POST, "/api/v1/org/export")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let export_path = format!("/api/v1/exports/{}", export["id"].as_str().unwrap());
+    while app.get_json(&admin, &export_path).await["status"] == "running" {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(app.get_json(&admin, &export_path).await["status"], "ready");
+
     // The address in any case finds both copies.
     let response = erase(&admin, "Orla.Penhaligon@Example.test").await.unwrap();
     assert_eq!(response.status(), 200);
@@ -54,6 +69,9 @@ async fn a_candidate_is_erased_from_every_job_at_once(backend: Backend) {
     expected.sort_unstable();
     assert_eq!(documents, expected);
     assert_eq!(erased["jobs"].as_array().unwrap().len(), 2);
+    assert_eq!(app.get_json(&admin, &export_path).await["status"], "expired");
+    let exports = app.db.data_dir.path().join("objects/exports");
+    assert_eq!(std::fs::read_dir(exports).map_or(0, |d| d.count()), 0, "the ZIP is gone");
     for document in [&orla_a, &orla_b] {
         let gone = app
             .as_user(&admin, Method::GET, &format!("/api/v1/documents/{document}"))

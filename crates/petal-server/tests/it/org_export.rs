@@ -4,6 +4,8 @@
 
 use crate::support::{Backend, SignedIn, TestApp, on_both_backends, trainee_criteria};
 use chrono::Duration;
+use petal_domain::Clock;
+use petal_domain::audit::AuditContext;
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::io::Read;
@@ -47,6 +49,15 @@ async fn an_admin_exports_everything_as_an_encrypted_zip(backend: Backend) {
     let job = job["id"].as_str().unwrap().to_owned();
     let orla = app.upload_one(&admin, &job, "orla.txt", ORLA.as_bytes()).await;
     let tobias = app.upload_one(&admin, &job, "tobias.txt", TOBIAS.as_bytes()).await;
+    // Over three envelope segments (64 KiB each), so the ZIP streams through several.
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let long: String = (0..8000)
+        .map(|i| {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            format!("Matter {i}: reference {state:016x}\n")
+        })
+        .collect();
+    let long_doc = app.upload_one(&admin, &job, "long.txt", long.as_bytes()).await;
     app.wait_for_job(&admin, &job).await;
     let decided = app
         .as_user(&admin, Method::PUT, &format!("/api/v1/documents/{orla}/decision"))
@@ -73,16 +84,16 @@ async fn an_admin_exports_everything_as_an_encrypted_zip(backend: Backend) {
     assert_eq!(export["status"], "ready", "{export}");
     assert_eq!(
         (export["documents_done"].as_i64(), export["documents_total"].as_i64()),
-        (Some(2), Some(2))
+        (Some(3), Some(3))
     );
     let url = export["download"]["url"].as_str().unwrap().to_owned();
     let link = url.strip_prefix(&app.base).unwrap().to_owned();
 
     // At rest it is sealed: no ZIP signature, no CV text.
-    let stored =
-        std::fs::read(app.db.data_dir.path().join(format!("objects/exports/{id}.zip.sealed")))
-            .unwrap();
+    let sealed_path = app.db.data_dir.path().join(format!("objects/exports/{id}.zip.sealed"));
+    let stored = std::fs::read(&sealed_path).unwrap();
     assert!(stored.starts_with(b"PETALDOC"));
+    assert!(stored.len() > 65536, "{} bytes: not over one sealed segment", stored.len());
     assert!(!stored.windows(10).any(|w| w == b"Penhaligon"));
 
     // Another organisation's Admin sees nothing of it.
@@ -99,6 +110,7 @@ async fn an_admin_exports_everything_as_an_encrypted_zip(backend: Backend) {
     let files = read_zip(download.bytes().await.unwrap().to_vec());
     assert_eq!(files[&format!("jobs/{job}/files/{orla}.txt")], ORLA.as_bytes());
     assert_eq!(files[&format!("jobs/{job}/files/{tobias}.txt")], TOBIAS.as_bytes());
+    assert_eq!(files[&format!("jobs/{job}/files/{long_doc}.txt")], long.as_bytes());
     let results: Value =
         serde_json::from_slice(&files[&format!("jobs/{job}/results.json")]).unwrap();
     let orla_result =
@@ -145,5 +157,16 @@ async fn an_admin_exports_everything_as_an_encrypted_zip(backend: Backend) {
         }
         assert_eq!(event["target_id"], id.as_str());
     }
+
+    // A day on, retention deletes the ZIP and destroys its key.
+    app.clock.advance(Duration::hours(24));
+    let upkeep = app.upkeep().await;
+    let report = upkeep.run_retention(app.clock.now(), &AuditContext::system()).await.unwrap();
+    assert_eq!(report.iter().map(|r| r.exports_expired).sum::<usize>(), 1);
+    assert!(!sealed_path.exists());
+    assert_eq!(app.db.count("SELECT COUNT(*) FROM exports WHERE length(wrapped_key) > 0").await, 0);
+    let admin = app.sign_in(&admin).await;
+    let export = app.get_json(&admin, &format!("/api/v1/exports/{id}")).await;
+    assert_eq!((export["status"].as_str(), export["download"].is_null()), (Some("expired"), true));
 }
 on_both_backends!(an_admin_exports_everything_as_an_encrypted_zip);

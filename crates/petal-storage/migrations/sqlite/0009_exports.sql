@@ -1,10 +1,11 @@
 -- Exports of all of an organisation's data: built in the background into one encrypted ZIP
--- in the object store, then fetched through a signed link.
+-- in the object store, then fetched through a signed link. After a day the ZIP is deleted and
+-- its key destroyed (status `expired`).
 CREATE TABLE exports (
     id              BLOB PRIMARY KEY,
     org_id          BLOB NOT NULL REFERENCES organisations (id),
     requested_by    BLOB NOT NULL REFERENCES users (id),
-    status          TEXT NOT NULL CHECK (status IN ('running', 'ready', 'failed')),
+    status          TEXT NOT NULL CHECK (status IN ('running', 'ready', 'failed', 'expired')),
     documents_total INTEGER NOT NULL DEFAULT 0,
     documents_done  INTEGER NOT NULL DEFAULT 0,
     object_name     TEXT UNIQUE,
