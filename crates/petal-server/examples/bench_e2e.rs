@@ -14,7 +14,10 @@
 //! Run through `scripts/bench-e2e.sh`, which builds the release `petal` binary first. Options:
 //! `--petal PATH` (the binary; required), `--cvs N` (1000), `--batch N` files per request
 //! (50), `--parallel N` requests at once (2), `--photo-kb K` to give every PDF a photo of
-//! about K KB (0: none, the generated PDFs as they are), `--keep` to keep the data directory.
+//! about K KB (0: none, the generated PDFs as they are), `--keep` to keep the data directory,
+//! `--export` to then export the organisation (`POST /api/v1/org/export` until ready, then the
+//! download) and, as the reference in the same run, `zip -r` the same files and encrypt the ZIP
+//! with `openssl enc -aes-256-ctr`.
 
 // A benchmark program, not part of the server: it may unwrap and panic on a broken setup.
 #![allow(
@@ -408,6 +411,92 @@ async fn upload(client: &reqwest::Client, token: &str, url: &str, files: &[CvFil
     Uploaded { stored: body["documents"].as_array().unwrap().len(), rejected, seconds }
 }
 
+/// Exports the organisation and downloads the ZIP, then does the same job with the reference
+/// tools on the same files; returns the report (a Markdown table).
+async fn export(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    pid: u32,
+    files: &[CvFile],
+    dir: &Path,
+) -> String {
+    let hwm_before = status_kb(pid, "VmHWM").unwrap_or(0);
+    let started = Instant::now();
+    let export = post_bearer(client, token, format!("{base}/api/v1/org/export"), 202).await;
+    let status_url = format!("{base}/api/v1/exports/{}", export["id"].as_str().unwrap());
+    let mut peak_rss = 0;
+    let ready = loop {
+        peak_rss = peak_rss.max(status_kb(pid, "VmRSS").unwrap_or(0));
+        let seen = get_json(client, token, &status_url).await;
+        match seen["status"].as_str() {
+            Some("running") => tokio::time::sleep(Duration::from_millis(20)).await,
+            Some("ready") => break seen,
+            other => panic!("export ended {other:?}"),
+        }
+    };
+    let built = started.elapsed().as_secs_f64();
+    let downloading = Instant::now();
+    let url = ready["download"]["url"].as_str().unwrap();
+    let zip = client.get(url).bearer_auth(token).send().await.unwrap().bytes().await.unwrap();
+    let downloaded = downloading.elapsed().as_secs_f64();
+    let entries = zip::ZipArchive::new(std::io::Cursor::new(zip.to_vec())).unwrap().len();
+    let hwm_after = status_kb(pid, "VmHWM").unwrap_or(0);
+
+    // The reference: the same files, zipped and encrypted by the usual tools.
+    let plain = dir.join("reference");
+    std::fs::create_dir_all(&plain).unwrap();
+    for (i, file) in files.iter().enumerate() {
+        std::fs::write(plain.join(format!("{i}.{}", file.format)), &file.bytes).unwrap();
+    }
+    let timed = |program: &str, args: &[&str]| {
+        let started = Instant::now();
+        let status = Command::new(program).args(args).current_dir(dir).status().unwrap();
+        assert!(status.success(), "{program} failed");
+        started.elapsed().as_secs_f64()
+    };
+    let zipping = timed("zip", &["-q", "-r", "reference.zip", "reference"]);
+    let encrypting = timed(
+        "openssl",
+        &[
+            "enc",
+            "-aes-256-ctr",
+            "-pbkdf2",
+            "-pass",
+            "pass:bench",
+            "-in",
+            "reference.zip",
+            "-out",
+            "reference.enc",
+        ],
+    );
+    let reference_size = std::fs::metadata(dir.join("reference.zip")).unwrap().len();
+    let mb = |kb: u64| kb as f64 / 1024.0;
+    format!(
+        "| export of {n} documents | seconds | size |\n|---|---|---|\n\
+         | Petal: request → ready (ZIP built, sealed, stored) | {built:.2} s | {zip_mb:.1} MB, {entries} entries |\n\
+         | Petal: download (decrypted, streamed) | {downloaded:.2} s | |\n\
+         | reference: `zip -r` (deflate, level 6) | {zipping:.2} s | {ref_mb:.1} MB |\n\
+         | reference: `openssl enc -aes-256-ctr` of that ZIP | {encrypting:.2} s | |\n\
+         \nServer `VmHWM` {before:.0} MB before the export, {after:.0} MB after; highest `VmRSS` \
+         seen while it ran {peak:.0} MB.",
+        n = files.len(),
+        zip_mb = zip.len() as f64 / 1e6,
+        ref_mb = reference_size as f64 / 1e6,
+        before = mb(hwm_before),
+        after = mb(hwm_after),
+        peak = mb(peak_rss),
+    )
+}
+
+async fn post_bearer(client: &reqwest::Client, token: &str, url: String, expect: u16) -> Value {
+    let response = client.post(&url).bearer_auth(token).send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    assert_eq!(status, expect, "POST {url}: {text}");
+    serde_json::from_str(&text).unwrap()
+}
+
 // ---------------------------------------------------------------------------------------------
 // The run
 
@@ -418,6 +507,7 @@ struct Options {
     parallel: usize,
     keep: bool,
     photo_kb: usize,
+    export: bool,
 }
 
 fn options() -> Options {
@@ -428,6 +518,7 @@ fn options() -> Options {
         parallel: 2,
         keep: false,
         photo_kb: 0,
+        export: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -439,6 +530,7 @@ fn options() -> Options {
             "--parallel" => options.parallel = value().parse().unwrap(),
             "--photo-kb" => options.photo_kb = value().parse().unwrap(),
             "--keep" => options.keep = true,
+            "--export" => options.export = true,
             other => panic!("unknown argument {other}"),
         }
     }
@@ -599,6 +691,11 @@ async fn main() {
     let threads_after = thread_ticks(pid);
     std::thread::sleep(Duration::from_millis(150));
     let samples = std::mem::take(&mut *samples.lock().unwrap());
+    let exported = if options.export {
+        Some(export(&client, &base, &token, pid, &files, dir.path()).await)
+    } else {
+        None
+    };
     server.stop();
 
     // Checks on the answer.
@@ -774,6 +871,10 @@ async fn main() {
         {
             println!("  {line}");
         }
+    }
+    if let Some(report) = exported {
+        println!();
+        println!("{report}");
     }
     if options.keep {
         let kept = dir.keep();
