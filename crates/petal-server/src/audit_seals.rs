@@ -161,6 +161,9 @@ pub async fn checkpoint_if_moved(
     Ok(checkpoint(db, objects, sealer, scope, now, None).await?.is_some())
 }
 
+/// How often retention purges an organisation's audit events at most.
+const PURGE_EVERY: chrono::Duration = chrono::Duration::days(1);
+
 /// Purges `scope`'s oldest events, those that happened before `cutoff`, leaving a signed
 /// anchor at the last one purged, and records the purge in the trail. Returns how many events
 /// were purged.
@@ -168,7 +171,8 @@ pub async fn checkpoint_if_moved(
 /// The database's times alone are not trusted to say what is old: the purge stops at the
 /// newest checkpoint in the object store that was *signed* before `cutoff` (so every event it
 /// covers is older), and only a chain that verifies is purged. Someone who backdates events
-/// in the database therefore purges nothing they could not already.
+/// in the database therefore purges nothing they could not already. An organisation is purged
+/// at most once a day.
 pub async fn purge_before(
     db: &Database,
     objects: &ObjectStorage,
@@ -185,6 +189,13 @@ pub async fn purge_before(
     drop(tx);
     let Some((by_dates, _)) = by_dates else { return Ok(0) };
     let (in_store, _) = stored_copies(objects, scope).await?;
+    // At most one purge a day: each verifies the whole chain first.
+    let purged_lately = in_store.values().any(|seal| {
+        seal.statement.kind == SealKind::Anchor && seal.statement.signed_at > now - PURGE_EVERY
+    });
+    if purged_lately {
+        return Ok(0);
+    }
     let point = in_store
         .values()
         .filter(|seal| {

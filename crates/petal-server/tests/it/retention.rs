@@ -173,3 +173,45 @@ async fn the_cli_applies_retention_and_audits_it(backend: Backend) {
     );
 }
 on_both_backends!(the_cli_applies_retention_and_audits_it);
+
+/// Retention purges as far as the newest checkpoint signed before its cutoff, and an
+/// organisation at most once a day.
+async fn audit_events_go_checkpoint_by_checkpoint_at_most_daily(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin_of_new_org("Lincoln").await;
+    let upkeep = app.upkeep().await;
+    upkeep.checkpoint_all(app.clock.now()).await.unwrap();
+    let first = events(&app, &admin, "").await[0]["seq"].as_i64().unwrap();
+    app.clock.advance(Duration::hours(2));
+    let admin = app.sign_in(&admin).await;
+    new_job(&app, &admin, "Associate").await;
+    upkeep.checkpoint_all(app.clock.now()).await.unwrap();
+    let second = events(&app, &admin, "").await[0]["seq"].as_i64().unwrap();
+    let purge = |at| {
+        let upkeep = upkeep.clone();
+        async move {
+            upkeep.run_retention(at, &AuditContext::system()).await.unwrap()[0].audit_events_purged
+        }
+    };
+
+    // Seven years (7 × 365.25 days) after the first checkpoint and an hour: only it is old
+    // enough.
+    let seven_years = Duration::hours(7 * 36525 * 24 / 100);
+    app.clock.advance(seven_years - Duration::hours(1));
+    assert_eq!(purge(app.clock.now()).await, u64::try_from(first).unwrap());
+    // Two hours on the second is old enough too, but the day is not over.
+    app.clock.advance(Duration::hours(2));
+    assert_eq!(purge(app.clock.now()).await, 0);
+    app.clock.advance(Duration::days(1));
+    let purged = purge(app.clock.now()).await;
+    // Up to the second checkpoint: the sign-in and the job (not the first purge's own event,
+    // which is recent).
+    assert_eq!(i64::try_from(purged).unwrap(), second - first);
+    let admin = app.sign_in(&admin).await;
+    let report = verify_report(&app, &admin).await;
+    assert_eq!(
+        (report["ok"].as_bool(), report["purged_through"].as_i64()),
+        (Some(true), Some(second))
+    );
+}
+on_both_backends!(audit_events_go_checkpoint_by_checkpoint_at_most_daily);
