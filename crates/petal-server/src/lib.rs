@@ -21,3 +21,4 @@ pub mod server;
 pub mod upkeep;
 pub mod upload;
 pub mod vault;
+pub mod web;

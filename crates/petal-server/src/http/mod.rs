@@ -240,6 +240,7 @@ pub fn router(state: AppState, tls: bool) -> Result<Router, serde_json::Error> {
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .merge(uploads)
         .merge(streams)
+        .merge(crate::web::routes())
         .fallback(|| async { ApiError::route_not_found() })
         .layer(axum::Extension(doc))
         .layer(CatchPanicLayer::new())

@@ -35,3 +35,4 @@ mod screening;
 mod sessions;
 mod sms;
 mod tls;
+mod web;

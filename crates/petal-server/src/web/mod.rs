@@ -1,0 +1,149 @@
+//! The web UI: pages rendered on the server with askama (which escapes everything it writes
+//! into HTML), one stylesheet and one script served from `/static`, under the same strict CSP
+//! as the API (no inline script or style). Pages read through the same storage functions as
+//! the API; every action goes through the JSON API from `static/petal.js`, so each rule is
+//! enforced in one place. A page asked for without a session sends the browser to `/login`.
+
+use crate::auth::extract::{Authorized, ReadJobs};
+use crate::http::{ApiError, AppState};
+use askama::Template;
+use axum::Router;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use petal_domain::Permission;
+use petal_storage::{jobs, users};
+use serde::Deserialize;
+
+/// The pages and their assets.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(login))
+        .route("/jobs", get(job_list))
+        .route("/static/petal.css", get(stylesheet))
+        .route("/static/petal.js", get(script))
+}
+
+/// Who is signed in, for the page header.
+struct Me {
+    name: String,
+    role: String,
+}
+
+/// Renders `page`, or answers a generic 500 (the cause is logged).
+fn render(page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => ApiError::internal(&e).into_response(),
+    }
+}
+
+/// Where a browser without a session goes.
+fn to_login() -> Response {
+    Redirect::to("/login").into_response()
+}
+
+fn idle_seconds(state: &AppState) -> i64 {
+    state.auth.idle.num_seconds()
+}
+
+async fn home(session: Result<Authorized<ReadJobs>, ApiError>) -> Response {
+    match session {
+        Ok(_) => Redirect::to("/jobs").into_response(),
+        Err(_) => to_login(),
+    }
+}
+
+#[derive(Deserialize)]
+struct LoginQuery {
+    expired: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    me: Option<Me>,
+    idle_seconds: i64,
+    expired: bool,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    query: Result<Query<LoginQuery>, QueryRejection>,
+) -> Response {
+    let expired = query.is_ok_and(|Query(q)| q.expired.is_some());
+    render(&LoginPage { me: None, idle_seconds: idle_seconds(&state), expired })
+}
+
+/// A job as the dashboard lists it.
+struct JobRow {
+    title: String,
+    status: String,
+    done: i64,
+    total: i64,
+    created_at: String,
+    created_on: String,
+}
+
+#[derive(Template)]
+#[template(path = "jobs.html")]
+struct JobsPage {
+    me: Option<Me>,
+    idle_seconds: i64,
+    jobs: Vec<JobRow>,
+    can_create: bool,
+}
+
+async fn job_list(
+    State(state): State<AppState>,
+    session: Result<Authorized<ReadJobs>, ApiError>,
+) -> Result<Response, ApiError> {
+    let Ok(user) = session else { return Ok(to_login()) };
+    let mut tx = state.db.begin_snapshot(user.user.scope()).await?;
+    let profile =
+        users::get(&mut tx, user.user.principal.user_id).await?.ok_or_else(ApiError::not_found)?;
+    let rows = jobs::list(&mut tx).await?;
+    drop(tx);
+    let role = user.user.principal.role;
+    let page = JobsPage {
+        me: Some(Me { name: profile.name, role: role.as_str().to_owned() }),
+        idle_seconds: idle_seconds(&state),
+        jobs: rows
+            .into_iter()
+            .map(|job| JobRow {
+                title: job.title,
+                status: job.status,
+                done: job.done,
+                total: job.total,
+                created_at: job.created_at.to_rfc3339(),
+                created_on: job.created_at.format("%-d %b %Y").to_string(),
+            })
+            .collect(),
+        can_create: role.allows(Permission::ManageJobs),
+    };
+    Ok(render(&page))
+}
+
+/// A static asset, cached for an hour.
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn stylesheet() -> Response {
+    asset("text/css; charset=utf-8", include_str!("../../static/petal.css"))
+}
+
+async fn script() -> Response {
+    asset("text/javascript; charset=utf-8", include_str!("../../static/petal.js"))
+}

@@ -1,0 +1,128 @@
+// Petal's browser script: served from /static (the CSP allows no inline script). Pages are
+// rendered on the server; this file only drives forms through the JSON API, so every rule
+// lives in one place, the server.
+"use strict";
+
+const CSRF_KEY = "petal.csrf";
+
+/// Calls the API; state-changing calls carry the session's CSRF token.
+async function api(method, path, body) {
+  const headers = { "Accept": "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const csrf = sessionStorage.getItem(CSRF_KEY);
+  if (method !== "GET" && csrf) headers["X-CSRF-Token"] = csrf;
+  const response = await fetch(path, {
+    method, headers, credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!response.ok) {
+    const message = data && data.error ? data.error.message : "Something went wrong.";
+    throw new Error(message);
+  }
+  return data;
+}
+
+function show(id, visible) {
+  document.getElementById(id).hidden = !visible;
+}
+
+function fail(error) {
+  const box = document.getElementById("error");
+  box.textContent = error.message;
+  box.hidden = false;
+}
+
+function signedIn(session) {
+  sessionStorage.setItem(CSRF_KEY, session.csrf_token);
+}
+
+function loginPage() {
+  let mfaToken = null;
+  document.getElementById("password-step").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    show("error", false);
+    try {
+      const login = await api("POST", "/api/v1/auth/login", {
+        email: document.getElementById("email").value,
+        password: document.getElementById("password").value,
+      });
+      mfaToken = login.mfa_token;
+      show("password-step", false);
+      if (login.next === "enroll") {
+        const setup = await api("POST", "/api/v1/auth/mfa/totp/setup", { mfa_token: mfaToken });
+        const svg = new DOMParser().parseFromString(setup.qr_svg, "image/svg+xml").documentElement;
+        document.getElementById("qr").replaceChildren(document.importNode(svg, true));
+        document.getElementById("secret").textContent = setup.secret;
+        show("enrol-step", true);
+        document.getElementById("enrol-code").focus();
+      } else {
+        show("code-step", true);
+        document.getElementById("code").focus();
+      }
+    } catch (error) { fail(error); }
+  });
+  document.getElementById("code-step").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    show("error", false);
+    const code = document.getElementById("code").value.trim();
+    const method = /^\d{6}$/.test(code) ? "totp" : "backup_code";
+    try {
+      signedIn(await api("POST", "/api/v1/auth/mfa/verify", { mfa_token: mfaToken, method, code }));
+      window.location.assign("/jobs");
+    } catch (error) { fail(error); }
+  });
+  document.getElementById("enrol-step").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    show("error", false);
+    try {
+      const session = await api("POST", "/api/v1/auth/mfa/totp/activate", {
+        mfa_token: mfaToken, code: document.getElementById("enrol-code").value.trim(),
+      });
+      signedIn(session);
+      const list = document.getElementById("backup-codes");
+      for (const code of session.backup_codes || []) {
+        const item = document.createElement("li");
+        item.textContent = code;
+        list.appendChild(item);
+      }
+      show("enrol-step", false);
+      show("backup-step", true);
+    } catch (error) { fail(error); }
+  });
+}
+
+/// Warns two minutes before the idle timeout and leaves when it passes (the server refuses the
+/// session by then anyway).
+function idleTimer() {
+  const seconds = Number(document.body.dataset.idleSeconds || 0);
+  if (!seconds || document.body.dataset.page === "login") return;
+  let warn, leave;
+  const arm = () => {
+    clearTimeout(warn); clearTimeout(leave);
+    show("idle-warning", false);
+    warn = setTimeout(() => show("idle-warning", true), Math.max(0, seconds - 120) * 1000);
+    leave = setTimeout(() => window.location.assign("/login?expired=1"), seconds * 1000);
+  };
+  document.getElementById("stay").addEventListener("click", async () => {
+    try { await api("GET", "/api/v1/me"); arm(); } catch (error) { window.location.assign("/login?expired=1"); }
+  });
+  arm();
+}
+
+function signOut() {
+  const button = document.getElementById("sign-out");
+  if (!button) return;
+  button.addEventListener("click", async () => {
+    try { await api("POST", "/api/v1/auth/logout"); } catch (error) { /* signed out anyway */ }
+    sessionStorage.removeItem(CSRF_KEY);
+    window.location.assign("/login");
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  if (document.body.dataset.page === "login") loginPage();
+  idleTimer();
+  signOut();
+});

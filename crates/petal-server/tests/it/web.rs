@@ -1,0 +1,85 @@
+//! The web UI over HTTP: pages render under the strict CSP with no inline script, style or
+//! handler; pages need a session (else to `/login`); what users typed is escaped; the assets
+//! are served. (The browser flows themselves are driven in headless Chromium.)
+
+use crate::support::{Backend, TestApp, on_both_backends};
+use reqwest::Method;
+use reqwest::redirect::Policy;
+
+/// Asserts a page is HTML that runs nothing inline: every script is a file, no element
+/// carries a `style` attribute or an event-handler attribute.
+fn assert_strict_html(html: &str) {
+    for (i, _) in html.match_indices("<script") {
+        assert!(html[i..].starts_with("<script src=\"/static/"), "inline script: {}", &html[i..]);
+    }
+    assert!(!html.contains(" style="), "inline style");
+    let lower = html.to_lowercase();
+    for handler in [" onclick=", " onload=", " onerror=", " onsubmit=", "javascript:"] {
+        assert!(!lower.contains(handler), "{handler} in the page");
+    }
+}
+
+async fn pages_render_strictly_and_need_a_session(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let browser = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
+
+    let login = app.client.get(app.url("/login")).send().await.unwrap();
+    assert_eq!(login.status(), 200);
+    assert_eq!(login.headers()["content-type"], "text/html; charset=utf-8");
+    let csp = login.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("default-src 'self'"), "{csp}");
+    let html = login.text().await.unwrap();
+    assert!(html.contains("<form id=\"password-step\">"));
+    assert!(html.contains("<label for=\"email\">Email</label>"));
+    assert!(!html.contains("Your session ended"));
+    assert_strict_html(&html);
+    let expired = app.client.get(app.url("/login?expired=1")).send().await.unwrap();
+    assert!(expired.text().await.unwrap().contains("Your session ended"));
+
+    for path in ["/", "/jobs"] {
+        let response = browser.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 303, "{path}");
+        assert_eq!(response.headers()["location"], "/login", "{path}");
+    }
+
+    for (path, kind) in [("/static/petal.js", "text/javascript"), ("/static/petal.css", "text/css")]
+    {
+        let asset = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(asset.status(), 200, "{path}");
+        assert!(asset.headers()["content-type"].to_str().unwrap().starts_with(kind), "{path}");
+    }
+}
+on_both_backends!(pages_render_strictly_and_need_a_session);
+
+async fn the_jobs_page_lists_jobs_escaped(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin_of_new_org("Harbour").await;
+    let viewer = app.member(&admin, "vic@harbour.test", "viewer").await;
+    let empty = app.as_user(&viewer, Method::GET, "/jobs").send().await.unwrap();
+    let empty = empty.text().await.unwrap();
+    assert!(empty.contains("No jobs yet."), "{empty}");
+    assert!(!empty.contains("A Reviewer or Admin creates one"), "a Viewer is not offered it");
+
+    let title = "<script>alert(1)</script> & \"Partners\"";
+    let created = app
+        .as_user(&admin, Method::POST, "/api/v1/jobs")
+        .json(&serde_json::json!({"title": title, "description": "", "criteria": [
+            {"text": "2:1 degree or above", "kind": "must", "weight": 3}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let page = app.as_user(&admin, Method::GET, "/jobs").send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("&#60;script&#62;alert(1)&#60;/script&#62; &#38; &#34;Partners&#34;"),
+        "{html}"
+    );
+    assert!(!html.contains("<script>alert"));
+    assert!(html.contains("Ada Admin") && html.contains("admin"));
+    assert_strict_html(&html);
+    let as_viewer = app.as_user(&viewer, Method::GET, "/jobs").send().await.unwrap();
+    assert!(as_viewer.text().await.unwrap().contains("&#60;script&#62;alert(1)"));
+}
+on_both_backends!(the_jobs_page_lists_jobs_escaped);
