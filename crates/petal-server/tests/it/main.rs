@@ -18,6 +18,7 @@ mod audit_chain;
 mod audit_coverage;
 mod audit_seals;
 mod authorization;
+mod browser;
 mod cli;
 mod documents;
 mod erasure;

@@ -1,6 +1,7 @@
 //! The test harness: a fresh database per test on either backend, the real server started
 //! in-process on port 0, and the real `petal` binary.
 
+pub mod browser;
 mod db;
 mod identity;
 mod jobs;
