@@ -93,11 +93,30 @@ function loginPage() {
   });
 }
 
+/// The invite link carries its token in the fragment, which never reaches a server log.
+function invitePage() {
+  const token = new URLSearchParams(window.location.hash.slice(1)).get("token");
+  document.getElementById("accept-step").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    show("error", false);
+    try {
+      await api("POST", "/api/v1/invites/accept", {
+        token,
+        name: document.getElementById("name").value,
+        password: document.getElementById("new-password").value,
+      });
+      history.replaceState(null, "", "/invite");
+      show("accept-step", false);
+      show("accepted-step", true);
+    } catch (error) { fail(error); }
+  });
+}
+
 /// Warns two minutes before the idle timeout and leaves when it passes (the server refuses the
 /// session by then anyway).
 function idleTimer() {
   const seconds = Number(document.body.dataset.idleSeconds || 0);
-  if (!seconds || document.body.dataset.page === "login") return;
+  if (!seconds || !document.getElementById("sign-out")) return;
   let warn, leave;
   const arm = () => {
     clearTimeout(warn); clearTimeout(leave);
@@ -123,6 +142,7 @@ function signOut() {
 
 document.addEventListener("DOMContentLoaded", () => {
   if (document.body.dataset.page === "login") loginPage();
+  if (document.body.dataset.page === "invite") invitePage();
   idleTimer();
   signOut();
 });

@@ -22,6 +22,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/login", get(login))
+        .route("/invite", get(invite))
         .route("/jobs", get(job_list))
         .route("/static/petal.css", get(stylesheet))
         .route("/static/petal.js", get(script))
@@ -76,6 +77,18 @@ async fn login(
 ) -> Response {
     let expired = query.is_ok_and(|Query(q)| q.expired.is_some());
     render(&LoginPage { me: None, idle_seconds: idle_seconds(&state), expired })
+}
+
+#[derive(Template)]
+#[template(path = "invite.html")]
+struct InvitePage {
+    me: Option<Me>,
+    idle_seconds: i64,
+}
+
+/// Accepting an invite: the token stays in the link's fragment, read by the script.
+async fn invite(State(state): State<AppState>) -> Response {
+    render(&InvitePage { me: None, idle_seconds: idle_seconds(&state) })
 }
 
 /// A job as the dashboard lists it.

@@ -10,10 +10,21 @@ async fn first_sign_in_enrols_totp_and_the_idle_timeout_signs_out() {
     let Some(browser) = Browser::start().await else { return };
     let app = TestApp::spawn(Backend::Sqlite).await;
     let (_, invite) = app.create_org("Harbour", "ada@harbour.test").await;
-    app.accept_invite(&invite, "Ada Admin").await;
+
+    // The invite link: a name and a password (a weak one is refused with the reason).
+    browser.client.goto(&app.url(&format!("/invite#token={invite}"))).await.unwrap();
+    browser.fill("#name", "Ada Admin").await;
+    browser.fill("#new-password", "password1234").await;
+    browser.shown("#accept-step button").await.click().await.unwrap();
+    assert!(!browser.shown("#error").await.text().await.unwrap().is_empty());
+    browser.shown("#new-password").await.clear().await.unwrap();
+    browser.fill("#new-password", crate::support::PASSWORD).await;
+    browser.snap("invite").await;
+    browser.shown("#accept-step button").await.click().await.unwrap();
+    browser.shown("#accepted-step a.button").await.click().await.unwrap();
+    browser.at("/login").await;
 
     // Password, then the authenticator: the QR code and key are shown, a code turns it on.
-    browser.client.goto(&app.url("/login")).await.unwrap();
     browser.snap("sign-in").await;
     browser.fill("#email", "ada@harbour.test").await;
     browser.fill("#password", crate::support::PASSWORD).await;

@@ -33,6 +33,9 @@ async fn pages_render_strictly_and_need_a_session(backend: Backend) {
     assert!(html.contains("<label for=\"email\">Email</label>"));
     assert!(!html.contains("Your session ended"));
     assert_strict_html(&html);
+    let invite = app.client.get(app.url("/invite")).send().await.unwrap().text().await.unwrap();
+    assert!(invite.contains("<form id=\"accept-step\">"));
+    assert_strict_html(&invite);
     let expired = app.client.get(app.url("/login?expired=1")).send().await.unwrap();
     assert!(expired.text().await.unwrap().contains("Your session ended"));
 
