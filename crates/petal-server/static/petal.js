@@ -5,9 +5,12 @@
 
 const CSRF_KEY = "petal.csrf";
 
-/// Calls the API; state-changing calls carry the session's CSRF token.
-async function api(method, path, body) {
+/// Calls the API; state-changing calls carry the session's CSRF token. A `background` call
+/// (a progress poll) does not count as the person's activity, so it cannot keep a session
+/// alive past the idle timeout.
+async function api(method, path, body, background) {
   const headers = { "Accept": "application/json" };
+  if (background) headers["X-Petal-Background"] = "1";
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const csrf = sessionStorage.getItem(CSRF_KEY);
   if (method !== "GET" && csrf) headers["X-CSRF-Token"] = csrf;
@@ -112,6 +115,91 @@ function invitePage() {
   });
 }
 
+/// A job's page: uploads (drag and drop or the file picker), one request per file so each has
+/// its own progress bar and its own outcome, and live processing progress.
+function jobPage() {
+  const id = document.getElementById("job").dataset.job;
+  const form = document.getElementById("upload");
+  if (form) {
+    form.addEventListener("dragover", (event) => { event.preventDefault(); form.classList.add("over"); });
+    form.addEventListener("dragleave", () => form.classList.remove("over"));
+    form.addEventListener("drop", (event) => {
+      event.preventDefault();
+      form.classList.remove("over");
+      for (const file of event.dataTransfer.files) uploadOne(id, file);
+    });
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      for (const file of document.getElementById("files").files) uploadOne(id, file);
+      form.reset();
+    });
+  }
+  followProgress(id, document.getElementById("job").dataset.status);
+}
+
+function uploadOne(id, file) {
+  const item = document.createElement("li");
+  const name = document.createElement("span");
+  name.textContent = file.name;
+  const bar = document.createElement("progress");
+  bar.max = 100;
+  bar.value = 0;
+  const outcome = document.createElement("span");
+  outcome.className = "outcome";
+  item.append(name, bar, outcome);
+  document.getElementById("upload-list").append(item);
+  const request = new XMLHttpRequest();
+  request.open("POST", `/api/v1/jobs/${id}/documents`);
+  const csrf = sessionStorage.getItem(CSRF_KEY);
+  if (csrf) request.setRequestHeader("X-CSRF-Token", csrf);
+  request.upload.addEventListener("progress", (event) => {
+    if (event.lengthComputable) bar.value = (100 * event.loaded) / event.total;
+  });
+  request.addEventListener("load", () => {
+    let body = null;
+    try { body = JSON.parse(request.responseText); } catch (error) { body = null; }
+    if (request.status === 201 && body && body.rejected.length === 0) {
+      bar.value = 100;
+      outcome.textContent = "uploaded";
+      item.classList.add("ok");
+    } else if (request.status === 201 && body) {
+      outcome.textContent = "refused: " + body.rejected.map((r) => r.message || r.code).join("; ");
+      item.classList.add("error");
+    } else {
+      outcome.textContent = body && body.error ? body.error.message : "upload failed";
+      item.classList.add("error");
+    }
+    followProgress(id, "processing");
+  });
+  request.addEventListener("error", () => { outcome.textContent = "upload failed"; item.classList.add("error"); });
+  const data = new FormData();
+  data.append("file", file, file.name);
+  request.send(data);
+}
+
+let following = false;
+
+/// Polls the job while it is processing. When it finishes the page reloads to show the
+/// ranking, unless uploads were made here, whose outcomes the person may still be reading: then
+/// a link offers the ranking instead.
+function followProgress(id, status) {
+  if (following || status !== "processing") return;
+  following = true;
+  const poll = async () => {
+    try {
+      const job = await api("GET", `/api/v1/jobs/${id}`, undefined, true);
+      document.getElementById("job-status").textContent = job.status;
+      document.getElementById("job-progress").textContent =
+        `${job.progress.done} of ${job.progress.total} screened`;
+      following = job.status === "processing";
+      if (following) { setTimeout(poll, 1000); return; }
+      if (document.querySelector("#upload-list li")) show("refresh", true);
+      else window.location.reload();
+    } catch (error) { setTimeout(poll, 5000); }
+  };
+  poll();
+}
+
 /// Warns two minutes before the idle timeout and leaves when it passes (the server refuses the
 /// session by then anyway).
 function idleTimer() {
@@ -143,6 +231,7 @@ function signOut() {
 document.addEventListener("DOMContentLoaded", () => {
   if (document.body.dataset.page === "login") loginPage();
   if (document.body.dataset.page === "invite") invitePage();
+  if (document.body.dataset.page === "job") jobPage();
   idleTimer();
   signOut();
 });

@@ -21,47 +21,47 @@ use std::collections::HashMap;
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct DecisionView {
     /// `advance`, `hold` or `reject`.
-    decision: String,
-    note: String,
+    pub(crate) decision: String,
+    pub(crate) note: String,
     #[schema(value_type = String, format = Uuid)]
-    decided_by: UserId,
-    decided_at: DateTime<Utc>,
+    pub(crate) decided_by: UserId,
+    pub(crate) decided_at: DateTime<Utc>,
 }
 
 /// One candidate in the ranked list.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ResultView {
     #[schema(value_type = String, format = Uuid)]
-    document_id: DocumentId,
+    pub(crate) document_id: DocumentId,
     /// Position in the ranking from 1; none for CVs that are not ranked.
-    rank: Option<usize>,
+    pub(crate) rank: Option<usize>,
     #[schema(value_type = Object)]
-    candidate: Candidate,
+    pub(crate) candidate: Candidate,
     #[schema(value_type = Object)]
-    profile: Profile,
+    pub(crate) profile: Profile,
     /// 0–100, computed from verdicts and weights.
-    score: u8,
+    pub(crate) score: u8,
     /// `strong`, `possible` or `unlikely`; none when not ranked.
     #[schema(value_type = Option<String>)]
-    recommendation: Option<Recommendation>,
+    pub(crate) recommendation: Option<Recommendation>,
     /// Per criterion: `verdict` (`met`, `partial`, `not_met`, `unknown`), `evidence` quoted
     /// from the CV with character offsets, `reason`, `knockout_failed`.
     #[schema(value_type = Vec<Object>)]
-    criteria: Vec<CriterionResult>,
+    pub(crate) criteria: Vec<CriterionResult>,
     #[schema(value_type = Vec<String>)]
-    flags: Vec<Flag>,
+    pub(crate) flags: Vec<Flag>,
     /// The engine that screened it: `local`, `anthropic` or `openai`.
-    engine: String,
+    pub(crate) engine: String,
     /// The local engine's rules version, or the remote engine's prompt version.
-    engine_version: String,
+    pub(crate) engine_version: String,
     /// The remote model that screened it (none for the local engine).
-    model: Option<String>,
+    pub(crate) model: Option<String>,
     /// SHA-256 of the criteria it was screened against.
-    criteria_hash: String,
+    pub(crate) criteria_hash: String,
     /// Whether the job's criteria changed since (re-screen to update).
-    stale: bool,
-    decision: Option<DecisionView>,
-    screened_at: DateTime<Utc>,
+    pub(crate) stale: bool,
+    pub(crate) decision: Option<DecisionView>,
+    pub(crate) screened_at: DateTime<Utc>,
 }
 
 fn open_decision(

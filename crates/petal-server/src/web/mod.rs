@@ -9,11 +9,12 @@ use crate::http::{ApiError, AppState};
 use askama::Template;
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use petal_domain::Permission;
+use petal_domain::{JobId, Permission};
+use petal_screening::criteria::Criterion;
 use petal_storage::{jobs, users};
 use serde::Deserialize;
 
@@ -24,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(login))
         .route("/invite", get(invite))
         .route("/jobs", get(job_list))
+        .route("/jobs/{id}", get(job_page))
         .route("/static/petal.css", get(stylesheet))
         .route("/static/petal.js", get(script))
 }
@@ -93,6 +95,7 @@ async fn invite(State(state): State<AppState>) -> Response {
 
 /// A job as the dashboard lists it.
 struct JobRow {
+    id: JobId,
     title: String,
     status: String,
     done: i64,
@@ -127,6 +130,7 @@ async fn job_list(
         jobs: rows
             .into_iter()
             .map(|job| JobRow {
+                id: job.id,
                 title: job.title,
                 status: job.status,
                 done: job.done,
@@ -136,6 +140,102 @@ async fn job_list(
             })
             .collect(),
         can_create: role.allows(Permission::ManageJobs),
+    };
+    Ok(render(&page))
+}
+
+/// A criterion as the job page shows it.
+struct CriterionRow {
+    text: String,
+    kind: String,
+    weight: String,
+}
+
+/// A screened candidate as the job page lists them.
+struct ResultRow {
+    rank: Option<usize>,
+    candidate: String,
+    score: u8,
+    recommendation: String,
+    flags: String,
+    decision: String,
+}
+
+#[derive(Template)]
+#[template(path = "job.html")]
+struct JobPage {
+    me: Option<Me>,
+    idle_seconds: i64,
+    id: JobId,
+    title: String,
+    status: String,
+    done: i64,
+    total: i64,
+    failed: i64,
+    criteria: Vec<CriterionRow>,
+    results: Vec<ResultRow>,
+    can_upload: bool,
+}
+
+/// The name a value has in the API (its serde name), for showing enums as the API writes them.
+fn api_name(value: &impl serde::Serialize) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name.replace('_', " "),
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+/// One job: its criteria, progress, the upload form (for those who may upload) and the ranked
+/// candidates, read as `GET /api/v1/jobs/{id}/results` reads them (blind review honoured).
+async fn job_page(
+    State(state): State<AppState>,
+    session: Result<Authorized<ReadJobs>, ApiError>,
+    Path(id): Path<JobId>,
+) -> Result<Response, ApiError> {
+    let Ok(user) = session else { return Ok(to_login()) };
+    let scope = user.user.scope();
+    let mut tx = state.db.begin_snapshot(scope).await?;
+    let profile =
+        users::get(&mut tx, user.user.principal.user_id).await?.ok_or_else(ApiError::not_found)?;
+    let job = jobs::get(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
+    drop(tx);
+    let criteria: Vec<Criterion> =
+        serde_json::from_value(job.criteria).map_err(|e| ApiError::internal(&e))?;
+    let results = crate::http::results::ranked(&state, scope, id, true).await?;
+    let role = user.user.principal.role;
+    let page = JobPage {
+        me: Some(Me { name: profile.name, role: role.as_str().to_owned() }),
+        idle_seconds: idle_seconds(&state),
+        id,
+        title: job.title,
+        status: job.status,
+        done: job.done,
+        total: job.total,
+        failed: job.failed,
+        criteria: criteria
+            .into_iter()
+            .map(|c| CriterionRow {
+                kind: api_name(&c.kind),
+                weight: api_name(&c.weight),
+                text: c.text,
+            })
+            .collect(),
+        results: results
+            .into_iter()
+            .map(|r| ResultRow {
+                rank: r.rank,
+                // Hidden in blind review, or not found on the CV: the document names the row.
+                candidate: r.candidate.name.unwrap_or_else(|| {
+                    format!("CV {}", r.document_id.to_string().get(..8).unwrap_or_default())
+                }),
+                score: r.score,
+                recommendation: r.recommendation.as_ref().map(api_name).unwrap_or_default(),
+                flags: r.flags.iter().map(api_name).collect::<Vec<_>>().join(", "),
+                decision: r.decision.map(|d| d.decision).unwrap_or_default(),
+            })
+            .collect(),
+        can_upload: role.allows(Permission::ManageJobs),
     };
     Ok(render(&page))
 }

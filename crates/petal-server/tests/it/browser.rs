@@ -5,6 +5,9 @@ use crate::support::browser::Browser;
 use crate::support::{Backend, TestApp};
 use fantoccini::Locator;
 
+const ORLA: &str = "Orla Penhaligon\norla.penhaligon@example.test\nLLB Law, 2:1, University of Leeds\n\
+    Associate, Harbour LLP, Jan 2015 - Dec 2020: commercial litigation\nSQE1 and SQE2\n";
+
 #[tokio::test]
 async fn first_sign_in_enrols_totp_and_the_idle_timeout_signs_out() {
     let Some(browser) = Browser::start().await else { return };
@@ -47,6 +50,54 @@ async fn first_sign_in_enrols_totp_and_the_idle_timeout_signs_out() {
     assert!(browser.shown(".empty").await.text().await.unwrap().starts_with("No jobs yet."));
     assert!(browser.shown(".who").await.text().await.unwrap().contains("Ada Admin"));
     browser.snap("jobs-empty").await;
+
+    // A job (made through the API, as the same person), CVs uploaded in the page, progress
+    // followed until the ranked list shows.
+    app.next_step();
+    let mfa_token = app.mfa_token("ada@harbour.test").await;
+    let verified = app
+        .post_json(
+            "/api/v1/auth/mfa/verify",
+            serde_json::json!({"mfa_token": mfa_token, "method": "totp",
+                "code": app.totp_code(&secret, 0)}),
+        )
+        .await;
+    let token = verified.json::<serde_json::Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let job: serde_json::Value = app
+        .client
+        .post(app.url("/api/v1/jobs"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"title": "Trainee solicitor", "description": "",
+            "criteria": crate::support::trainee_criteria()}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    browser.client.goto(&app.url("/jobs")).await.unwrap();
+    browser.shown("td a").await.click().await.unwrap();
+    browser.at(&format!("/jobs/{}", job["id"].as_str().unwrap())).await;
+    let files = tempfile::tempdir().unwrap();
+    let cv = files.path().join("orla.txt");
+    std::fs::write(&cv, ORLA).unwrap();
+    let exe = files.path().join("setup.exe");
+    std::fs::write(&exe, b"MZ\x90\x00 not a CV").unwrap();
+    for path in [&cv, &exe] {
+        browser.shown("#files").await.send_keys(&path.display().to_string()).await.unwrap();
+        browser.shown("#upload button").await.click().await.unwrap();
+    }
+    let refused = browser.shown("#upload-list li.error").await.text().await.unwrap();
+    assert!(refused.contains("setup.exe") && refused.contains("refused"), "{refused}");
+    browser.shown("#upload-list li.ok").await;
+    browser.shown("#refresh a").await.click().await.unwrap();
+    browser.shown("#results").await;
+    let table = browser.shown("#results").await.text().await.unwrap();
+    assert!(table.contains("Orla Penhaligon"), "{table}");
+    browser.snap("job").await;
 
     // Idle for longer than the timeout: the server refuses the session and the page goes to
     // the sign-in page.

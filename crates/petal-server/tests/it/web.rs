@@ -86,3 +86,32 @@ async fn the_jobs_page_lists_jobs_escaped(backend: Backend) {
     assert!(as_viewer.text().await.unwrap().contains("&#60;script&#62;alert(1)"));
 }
 on_both_backends!(the_jobs_page_lists_jobs_escaped);
+
+async fn the_job_page_shows_criteria_and_ranking_and_offers_upload_to_those_who_may(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin_of_new_org("Harbour").await;
+    let viewer = app.member(&admin, "vic@harbour.test", "viewer").await;
+    let job =
+        app.create_job_with(&admin, "Associate <b>", crate::support::trainee_criteria()).await;
+    let job = job["id"].as_str().unwrap().to_owned();
+    app.upload_one(&admin, &job, "orla.txt", b"Orla <i>Penhaligon</i>\nLLB Law, 2:1\n").await;
+    app.wait_for_job(&admin, &job).await;
+    let path = format!("/jobs/{job}");
+    let html = app.as_user(&admin, Method::GET, &path).send().await.unwrap().text().await.unwrap();
+    assert_strict_html(&html);
+    assert!(html.contains("<h1>Associate &#60;b&#62;</h1>"), "{html}");
+    assert!(html.contains("2:1 degree or above") && html.contains("knockout"));
+    assert!(html.contains("<form id=\"upload\""));
+    assert!(html.contains("<table id=\"results\">"));
+    assert!(!html.contains("<i>Penhaligon"), "candidate text is escaped");
+    let as_viewer =
+        app.as_user(&viewer, Method::GET, &path).send().await.unwrap().text().await.unwrap();
+    assert!(!as_viewer.contains("<form id=\"upload\""), "a Viewer is not offered uploads");
+    assert!(as_viewer.contains("<table id=\"results\">"));
+    let outsider = app.admin_of_new_org("Quay").await;
+    let hidden = app.as_user(&outsider, Method::GET, &path).send().await.unwrap();
+    assert_eq!(hidden.status(), 404);
+}
+on_both_backends!(the_job_page_shows_criteria_and_ranking_and_offers_upload_to_those_who_may);

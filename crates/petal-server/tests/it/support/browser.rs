@@ -53,7 +53,7 @@ impl Browser {
             "--disable-sync",
             "--no-first-run",
             "--disable-quic",
-            "--window-size=1280,900",
+            "--window-size=1280,1300",
             &format!("--user-data-dir={}", profile.path().display()),
         ];
         let capabilities = serde_json::json!({
