@@ -200,6 +200,37 @@ function followProgress(id, status) {
   poll();
 }
 
+/// A candidate's page: opening the original through a signed link (the API refuses those
+/// who may not), and recording a decision.
+function candidatePage() {
+  const id = document.getElementById("candidate").dataset.document;
+  const open = document.getElementById("open-original");
+  if (open) {
+    open.addEventListener("click", async () => {
+      show("error", false);
+      try {
+        const link = await api("POST", `/api/v1/documents/${id}/url`);
+        // The server sends it as an attachment: the browser saves it and the page stays.
+        window.location.assign(link.url);
+      } catch (error) { fail(error); }
+    });
+  }
+  const form = document.getElementById("decide");
+  if (form) {
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      show("error", false);
+      try {
+        await api("PUT", `/api/v1/documents/${id}/decision`, {
+          decision: document.getElementById("decision").value,
+          note: document.getElementById("note").value,
+        });
+        window.location.reload();
+      } catch (error) { fail(error); }
+    });
+  }
+}
+
 /// Warns two minutes before the idle timeout and leaves when it passes (the server refuses the
 /// session by then anyway).
 function idleTimer() {
@@ -232,6 +263,7 @@ document.addEventListener("DOMContentLoaded", () => {
   if (document.body.dataset.page === "login") loginPage();
   if (document.body.dataset.page === "invite") invitePage();
   if (document.body.dataset.page === "job") jobPage();
+  if (document.body.dataset.page === "candidate") candidatePage();
   idleTimer();
   signOut();
 });

@@ -25,7 +25,7 @@ pub struct DocumentView {
     job_id: JobId,
     /// The sanitised file name it was uploaded with (`CV <id prefix>.<format>` when the
     /// organisation screens blind: file names often hold the candidate's name).
-    filename: String,
+    pub(crate) filename: String,
     /// `pdf`, `docx`, `odt`, `rtf` or `txt`, decided from its content.
     format: String,
     size_bytes: i64,

@@ -5,6 +5,8 @@
 //! enforced in one place. A page asked for without a session sends the browser to `/login`.
 
 use crate::auth::extract::{Authorized, ReadJobs};
+use crate::http::documents::{job_with_key, open_view};
+use crate::http::results::ResultView;
 use crate::http::{ApiError, AppState};
 use askama::Template;
 use axum::Router;
@@ -13,9 +15,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use petal_domain::{JobId, Permission};
+use petal_domain::{DocumentId, JobId, Permission};
 use petal_screening::criteria::Criterion;
-use petal_storage::{jobs, users};
+use petal_storage::{documents, jobs, orgs, users};
 use serde::Deserialize;
 
 /// The pages and their assets.
@@ -26,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/invite", get(invite))
         .route("/jobs", get(job_list))
         .route("/jobs/{id}", get(job_page))
+        .route("/documents/{id}", get(candidate_page))
         .route("/static/petal.css", get(stylesheet))
         .route("/static/petal.js", get(script))
 }
@@ -153,6 +156,7 @@ struct CriterionRow {
 
 /// A screened candidate as the job page lists them.
 struct ResultRow {
+    document_id: DocumentId,
     rank: Option<usize>,
     candidate: String,
     score: u8,
@@ -224,11 +228,9 @@ async fn job_page(
         results: results
             .into_iter()
             .map(|r| ResultRow {
+                document_id: r.document_id,
                 rank: r.rank,
-                // Hidden in blind review, or not found on the CV: the document names the row.
-                candidate: r.candidate.name.unwrap_or_else(|| {
-                    format!("CV {}", r.document_id.to_string().get(..8).unwrap_or_default())
-                }),
+                candidate: candidate_name(&r),
                 score: r.score,
                 recommendation: r.recommendation.as_ref().map(api_name).unwrap_or_default(),
                 flags: r.flags.iter().map(api_name).collect::<Vec<_>>().join(", "),
@@ -236,6 +238,102 @@ async fn job_page(
             })
             .collect(),
         can_upload: role.allows(Permission::ManageJobs),
+    };
+    Ok(render(&page))
+}
+
+/// The candidate's name, or (hidden in blind review, or not found on the CV) the document's.
+fn candidate_name(result: &ResultView) -> String {
+    result.candidate.name.clone().unwrap_or_else(|| {
+        format!("CV {}", result.document_id.to_string().get(..8).unwrap_or_default())
+    })
+}
+
+/// One criterion's verdict as the candidate page shows it.
+struct VerdictRow {
+    text: String,
+    verdict: String,
+    verdict_class: String,
+    evidence: Vec<String>,
+    reason: String,
+    knockout_failed: bool,
+}
+
+#[derive(Template)]
+#[template(path = "candidate.html")]
+struct CandidatePage {
+    me: Option<Me>,
+    idle_seconds: i64,
+    document_id: DocumentId,
+    job_id: JobId,
+    job_title: String,
+    candidate: String,
+    filename: String,
+    rank: Option<usize>,
+    score: u8,
+    recommendation: String,
+    flags: String,
+    engine: String,
+    criteria: Vec<VerdictRow>,
+    decision: Option<(String, String)>,
+    can_open: bool,
+    can_decide: bool,
+}
+
+/// A candidate: each criterion's verdict with the quoted evidence, the decision, and (for those
+/// who may) opening the original and recording a decision. Read as the API reads it.
+async fn candidate_page(
+    State(state): State<AppState>,
+    session: Result<Authorized<ReadJobs>, ApiError>,
+    Path(id): Path<DocumentId>,
+) -> Result<Response, ApiError> {
+    let Ok(user) = session else { return Ok(to_login()) };
+    let scope = user.user.scope();
+    let mut tx = state.db.begin_snapshot(scope).await?;
+    let profile =
+        users::get(&mut tx, user.user.principal.user_id).await?.ok_or_else(ApiError::not_found)?;
+    let document = documents::get(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
+    let (job, key) = job_with_key(&state, &mut tx, document.job_id).await?;
+    let blind = orgs::settings(&mut tx).await?.blind_review;
+    drop(tx);
+    let filename = open_view(&key, document, blind)?.filename;
+    let results = crate::http::results::ranked(&state, scope, job.id, true).await?;
+    let result =
+        results.into_iter().find(|r| r.document_id == id).ok_or_else(ApiError::not_found)?;
+    let criteria: Vec<Criterion> =
+        serde_json::from_value(job.criteria).map_err(|e| ApiError::internal(&e))?;
+    let role = user.user.principal.role;
+    let page = CandidatePage {
+        me: Some(Me { name: profile.name, role: role.as_str().to_owned() }),
+        idle_seconds: idle_seconds(&state),
+        document_id: id,
+        job_id: job.id,
+        job_title: job.title,
+        candidate: candidate_name(&result),
+        filename,
+        rank: result.rank,
+        score: result.score,
+        recommendation: result.recommendation.as_ref().map(api_name).unwrap_or_default(),
+        flags: result.flags.iter().map(api_name).collect::<Vec<_>>().join(", "),
+        engine: result.engine.clone(),
+        criteria: result
+            .criteria
+            .iter()
+            .map(|c| VerdictRow {
+                text: criteria
+                    .iter()
+                    .find(|k| k.id == c.criterion_id)
+                    .map_or_else(|| c.criterion_id.clone(), |k| k.text.clone()),
+                verdict: api_name(&c.verdict),
+                verdict_class: api_name(&c.verdict).replace(' ', "-"),
+                evidence: c.evidence.iter().map(|e| e.quote.clone()).collect(),
+                reason: c.reason.clone(),
+                knockout_failed: c.knockout_failed,
+            })
+            .collect(),
+        decision: result.decision.map(|d| (d.decision, d.note)),
+        can_open: role.allows(Permission::OpenDocuments),
+        can_decide: role.allows(Permission::RecordDecisions),
     };
     Ok(render(&page))
 }

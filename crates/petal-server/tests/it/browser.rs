@@ -99,6 +99,28 @@ async fn first_sign_in_enrols_totp_and_the_idle_timeout_signs_out() {
     assert!(table.contains("Orla Penhaligon"), "{table}");
     browser.snap("job").await;
 
+    // The candidate: evidence, the original through a signed link (downloaded, as the server
+    // sends it as an attachment), a decision.
+    browser.shown("#results td a").await.click().await.unwrap();
+    browser.shown(".verdicts mark").await;
+    browser.snap("candidate").await;
+    browser.shown("#open-original").await.click().await.unwrap();
+    assert_eq!(
+        browser.downloaded("orla.txt").await,
+        ORLA.as_bytes(),
+        "the original, byte for byte"
+    );
+    browser.fill("#note", "strong advocacy").await;
+    browser.shown("#decide button").await.click().await.unwrap();
+    for _ in 0..200 {
+        if browser.shown("#current-decision").await.text().await.unwrap().contains("advance") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let decided = browser.shown("#current-decision").await.text().await.unwrap();
+    assert_eq!(decided, "advance: strong advocacy");
+
     // Idle for longer than the timeout: the server refuses the session and the page goes to
     // the sign-in page.
     app.clock.advance(chrono::Duration::minutes(31));

@@ -96,7 +96,8 @@ async fn the_job_page_shows_criteria_and_ranking_and_offers_upload_to_those_who_
     let job =
         app.create_job_with(&admin, "Associate <b>", crate::support::trainee_criteria()).await;
     let job = job["id"].as_str().unwrap().to_owned();
-    app.upload_one(&admin, &job, "orla.txt", b"Orla <i>Penhaligon</i>\nLLB Law, 2:1\n").await;
+    let document =
+        app.upload_one(&admin, &job, "orla.txt", b"Orla <i>Penhaligon</i>\nLLB Law, 2:1\n").await;
     app.wait_for_job(&admin, &job).await;
     let path = format!("/jobs/{job}");
     let html = app.as_user(&admin, Method::GET, &path).send().await.unwrap().text().await.unwrap();
@@ -113,5 +114,28 @@ async fn the_job_page_shows_criteria_and_ranking_and_offers_upload_to_those_who_
     let outsider = app.admin_of_new_org("Quay").await;
     let hidden = app.as_user(&outsider, Method::GET, &path).send().await.unwrap();
     assert_eq!(hidden.status(), 404);
+
+    // The candidate: verdicts with their quoted evidence; the original and the decision only
+    // for those who may (and the API refuses a Viewer who forces it).
+    let candidate = format!("/documents/{document}");
+    assert!(html.contains(&format!("href=\"{candidate}\"")));
+    let page =
+        app.as_user(&admin, Method::GET, &candidate).send().await.unwrap().text().await.unwrap();
+    assert_strict_html(&page);
+    assert!(page.contains("<mark>LLB Law, 2:1</mark>"), "{page}");
+    assert!(page.contains("2:1 degree or above</strong> — met"), "{page}");
+    assert!(page.contains("id=\"open-original\"") && page.contains("<form id=\"decide\">"));
+    let as_viewer =
+        app.as_user(&viewer, Method::GET, &candidate).send().await.unwrap().text().await.unwrap();
+    assert!(as_viewer.contains("<mark>LLB Law, 2:1</mark>"));
+    assert!(!as_viewer.contains("open-original") && !as_viewer.contains("id=\"decide\""));
+    let forced = app
+        .as_user(&viewer, Method::POST, &format!("/api/v1/documents/{document}/url"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forced.status(), 403);
+    let elsewhere = app.as_user(&outsider, Method::GET, &candidate).send().await.unwrap();
+    assert_eq!(elsewhere.status(), 404);
 }
 on_both_backends!(the_job_page_shows_criteria_and_ranking_and_offers_upload_to_those_who_may);

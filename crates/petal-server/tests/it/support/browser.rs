@@ -16,6 +16,7 @@ pub struct Browser {
     pub client: Client,
     driver: Child,
     _profile: tempfile::TempDir,
+    downloads: tempfile::TempDir,
 }
 
 impl Browser {
@@ -56,9 +57,17 @@ impl Browser {
             "--window-size=1280,1300",
             &format!("--user-data-dir={}", profile.path().display()),
         ];
+        let downloads = tempfile::tempdir().unwrap();
         let capabilities = serde_json::json!({
             "browserName": "chrome",
-            "goog:chromeOptions": {"binary": CHROMIUM, "args": args},
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": args,
+                "prefs": {
+                    "download.default_directory": downloads.path(),
+                    "download.prompt_for_download": false,
+                },
+            },
         });
         let serde_json::Value::Object(capabilities) = capabilities else { unreachable!() };
         // The WebDriver connection is plain HTTP, but the connector wants a TLS provider.
@@ -69,7 +78,7 @@ impl Browser {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .unwrap();
-        Some(Browser { client, driver, _profile: profile })
+        Some(Browser { client, driver, _profile: profile, downloads })
     }
 
     /// Waits (up to ten seconds) for an element matching `css` that is shown.
@@ -104,6 +113,18 @@ impl Browser {
             std::fs::create_dir_all(&dir).unwrap();
             std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png).unwrap();
         }
+    }
+
+    /// Waits (up to ten seconds) for a finished download named `name` and returns its bytes.
+    pub async fn downloaded(&self, name: &str) -> Vec<u8> {
+        let path = self.downloads.path().join(name);
+        for _ in 0..200 {
+            if let Ok(bytes) = std::fs::read(&path) {
+                return bytes;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{name} was not downloaded");
     }
 
     /// Types into the field `css`.
