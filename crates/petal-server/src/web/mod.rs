@@ -39,6 +39,18 @@ struct Me {
     role: String,
 }
 
+impl Me {
+    /// The signed-in user, read in the page's transaction.
+    async fn read(
+        tx: &mut petal_storage::ScopedTx,
+        user: &Authorized<ReadJobs>,
+    ) -> Result<Me, ApiError> {
+        let principal = &user.user.principal;
+        let profile = users::get(tx, principal.user_id).await?.ok_or_else(ApiError::not_found)?;
+        Ok(Me { name: profile.name, role: principal.role.as_str().to_owned() })
+    }
+}
+
 /// Renders `page`, or answers a generic 500 (the cause is logged).
 fn render(page: &impl Template) -> Response {
     match page.render() {
@@ -122,13 +134,12 @@ async fn job_list(
 ) -> Result<Response, ApiError> {
     let Ok(user) = session else { return Ok(to_login()) };
     let mut tx = state.db.begin_snapshot(user.user.scope()).await?;
-    let profile =
-        users::get(&mut tx, user.user.principal.user_id).await?.ok_or_else(ApiError::not_found)?;
+    let me = Me::read(&mut tx, &user).await?;
     let rows = jobs::list(&mut tx).await?;
     drop(tx);
     let role = user.user.principal.role;
     let page = JobsPage {
-        me: Some(Me { name: profile.name, role: role.as_str().to_owned() }),
+        me: Some(me),
         idle_seconds: idle_seconds(&state),
         jobs: rows
             .into_iter()
@@ -200,8 +211,7 @@ async fn job_page(
     let Ok(user) = session else { return Ok(to_login()) };
     let scope = user.user.scope();
     let mut tx = state.db.begin_snapshot(scope).await?;
-    let profile =
-        users::get(&mut tx, user.user.principal.user_id).await?.ok_or_else(ApiError::not_found)?;
+    let me = Me::read(&mut tx, &user).await?;
     let job = jobs::get(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
     drop(tx);
     let criteria: Vec<Criterion> =
@@ -209,7 +219,7 @@ async fn job_page(
     let results = crate::http::results::ranked(&state, scope, id, true).await?;
     let role = user.user.principal.role;
     let page = JobPage {
-        me: Some(Me { name: profile.name, role: role.as_str().to_owned() }),
+        me: Some(me),
         idle_seconds: idle_seconds(&state),
         id,
         title: job.title,
@@ -290,8 +300,7 @@ async fn candidate_page(
     let Ok(user) = session else { return Ok(to_login()) };
     let scope = user.user.scope();
     let mut tx = state.db.begin_snapshot(scope).await?;
-    let profile =
-        users::get(&mut tx, user.user.principal.user_id).await?.ok_or_else(ApiError::not_found)?;
+    let me = Me::read(&mut tx, &user).await?;
     let document = documents::get(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
     let (job, key) = job_with_key(&state, &mut tx, document.job_id).await?;
     let blind = orgs::settings(&mut tx).await?.blind_review;
@@ -304,7 +313,7 @@ async fn candidate_page(
         serde_json::from_value(job.criteria).map_err(|e| ApiError::internal(&e))?;
     let role = user.user.principal.role;
     let page = CandidatePage {
-        me: Some(Me { name: profile.name, role: role.as_str().to_owned() }),
+        me: Some(me),
         idle_seconds: idle_seconds(&state),
         document_id: id,
         job_id: job.id,
