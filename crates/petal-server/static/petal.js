@@ -200,6 +200,41 @@ function followProgress(id, status) {
   poll();
 }
 
+/// The new-job form: criteria rows added and removed in the page, sent as one request.
+function newJobPage() {
+  const rows = document.querySelector("#criteria-editor tbody");
+  const template = document.getElementById("criterion-row");
+  const addRow = () => {
+    const row = template.content.firstElementChild.cloneNode(true);
+    row.querySelector(".c-remove").addEventListener("click", () => row.remove());
+    rows.append(row);
+    return row;
+  };
+  for (let i = 0; i < 3; i += 1) addRow();
+  document.getElementById("add-criterion").addEventListener("click", () => {
+    addRow().querySelector(".c-text").focus();
+  });
+  document.getElementById("new-job").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    show("error", false);
+    const criteria = [...rows.querySelectorAll("tr")]
+      .map((row) => ({
+        text: row.querySelector(".c-text").value.trim(),
+        kind: row.querySelector(".c-kind").value,
+        weight: Number(row.querySelector(".c-weight").value),
+      }))
+      .filter((criterion) => criterion.text !== "");
+    try {
+      const job = await api("POST", "/api/v1/jobs", {
+        title: document.getElementById("title").value,
+        description: document.getElementById("description").value,
+        criteria,
+      });
+      window.location.assign(`/jobs/${job.id}`);
+    } catch (error) { fail(error); }
+  });
+}
+
 /// A candidate's page: opening the original through a signed link (the API refuses those
 /// who may not), and recording a decision.
 function candidatePage() {
@@ -264,6 +299,7 @@ document.addEventListener("DOMContentLoaded", () => {
   if (document.body.dataset.page === "invite") invitePage();
   if (document.body.dataset.page === "job") jobPage();
   if (document.body.dataset.page === "candidate") candidatePage();
+  if (document.body.dataset.page === "new-job") newJobPage();
   idleTimer();
   signOut();
 });

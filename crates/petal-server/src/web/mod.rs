@@ -17,6 +17,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use petal_domain::{DocumentId, JobId, Permission};
 use petal_screening::criteria::Criterion;
+use petal_screening::fairness::proxy_warnings;
 use petal_storage::{documents, jobs, orgs, users};
 use serde::Deserialize;
 
@@ -27,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(login))
         .route("/invite", get(invite))
         .route("/jobs", get(job_list))
+        .route("/jobs/new", get(new_job))
         .route("/jobs/{id}", get(job_page))
         .route("/documents/{id}", get(candidate_page))
         .route("/static/petal.css", get(stylesheet))
@@ -188,6 +190,8 @@ struct JobPage {
     total: i64,
     failed: i64,
     criteria: Vec<CriterionRow>,
+    /// Wording that stands in for a protected characteristic: the term and why.
+    warnings: Vec<(String, String)>,
     results: Vec<ResultRow>,
     can_upload: bool,
 }
@@ -199,6 +203,29 @@ fn api_name(value: &impl serde::Serialize) -> String {
         Ok(other) => other.to_string(),
         Err(_) => String::new(),
     }
+}
+
+#[derive(Template)]
+#[template(path = "new_job.html")]
+struct NewJobPage {
+    me: Option<Me>,
+    idle_seconds: i64,
+}
+
+/// The new-job form (those who may create jobs); the script sends it to `POST /api/v1/jobs`,
+/// whose refusals it shows.
+async fn new_job(
+    State(state): State<AppState>,
+    session: Result<Authorized<ReadJobs>, ApiError>,
+) -> Result<Response, ApiError> {
+    let Ok(user) = session else { return Ok(to_login()) };
+    if !user.user.principal.role.allows(Permission::ManageJobs) {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "You may not do this."));
+    }
+    let mut tx = state.db.begin_snapshot(user.user.scope()).await?;
+    let me = Me::read(&mut tx, &user).await?;
+    drop(tx);
+    Ok(render(&NewJobPage { me: Some(me), idle_seconds: idle_seconds(&state) }))
 }
 
 /// One job: its criteria, progress, the upload form (for those who may upload) and the ranked
@@ -227,6 +254,11 @@ async fn job_page(
         done: job.done,
         total: job.total,
         failed: job.failed,
+        warnings: criteria
+            .iter()
+            .flat_map(|c| proxy_warnings(&c.text))
+            .map(|w| (w.term, w.message.to_owned()))
+            .collect(),
         criteria: criteria
             .into_iter()
             .map(|c| CriterionRow {

@@ -51,36 +51,25 @@ async fn first_sign_in_enrols_totp_and_the_idle_timeout_signs_out() {
     assert!(browser.shown(".who").await.text().await.unwrap().contains("Ada Admin"));
     browser.snap("jobs-empty").await;
 
-    // A job (made through the API, as the same person), CVs uploaded in the page, progress
-    // followed until the ranked list shows.
-    app.next_step();
-    let mfa_token = app.mfa_token("ada@harbour.test").await;
-    let verified = app
-        .post_json(
-            "/api/v1/auth/mfa/verify",
-            serde_json::json!({"mfa_token": mfa_token, "method": "totp",
-                "code": app.totp_code(&secret, 0)}),
-        )
-        .await;
-    let token = verified.json::<serde_json::Value>().await.unwrap()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let job: serde_json::Value = app
-        .client
-        .post(app.url("/api/v1/jobs"))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({"title": "Trainee solicitor", "description": "",
-            "criteria": crate::support::trainee_criteria()}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    browser.client.goto(&app.url("/jobs")).await.unwrap();
-    browser.shown("td a").await.click().await.unwrap();
-    browser.at(&format!("/jobs/{}", job["id"].as_str().unwrap())).await;
+    // A job made in the form: a criterion about age is refused with the reason, one that
+    // stands in for a protected characteristic is pointed out on the job's page.
+    browser.shown("a.button[href='/jobs/new']").await.click().await.unwrap();
+    browser.at("/jobs/new").await;
+    browser.fill("#title", "Trainee solicitor").await;
+    let texts = browser.client.find_all(Locator::Css(".c-text")).await.unwrap();
+    texts[0].send_keys("2:1 degree or above").await.unwrap();
+    texts[1].send_keys("SQE1 and SQE2").await.unwrap();
+    texts[2].send_keys("Under 30 years old").await.unwrap();
+    browser.shown("#new-job button[type=submit]").await.click().await.unwrap();
+    let refusal = browser.shown("#error").await.text().await.unwrap();
+    assert!(refusal.contains("age") && refusal.contains("protected characteristic"), "{refusal}");
+    browser.snap("new-job").await;
+    texts[2].clear().await.unwrap();
+    texts[2].send_keys("Native English speaker").await.unwrap();
+    browser.shown("#new-job button[type=submit]").await.click().await.unwrap();
+    browser.shown(".warning").await;
+    let warning = browser.shown(".warning").await.text().await.unwrap();
+    assert!(warning.contains("Native English"), "{warning}");
     let files = tempfile::tempdir().unwrap();
     let cv = files.path().join("orla.txt");
     std::fs::write(&cv, ORLA).unwrap();

@@ -139,3 +139,22 @@ async fn the_job_page_shows_criteria_and_ranking_and_offers_upload_to_those_who_
     assert_eq!(elsewhere.status(), 404);
 }
 on_both_backends!(the_job_page_shows_criteria_and_ranking_and_offers_upload_to_those_who_may);
+
+async fn the_new_job_form_is_for_those_who_may_create_jobs(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin_of_new_org("Harbour").await;
+    let viewer = app.member(&admin, "vic@harbour.test", "viewer").await;
+    let form = app.as_user(&admin, Method::GET, "/jobs/new").send().await.unwrap();
+    assert_eq!(form.status(), 200);
+    let form = form.text().await.unwrap();
+    assert_strict_html(&form);
+    assert!(
+        form.contains("<form id=\"new-job\">") && form.contains("<template id=\"criterion-row\">")
+    );
+    let dashboard = |user| app.as_user(user, Method::GET, "/jobs").send();
+    assert!(dashboard(&admin).await.unwrap().text().await.unwrap().contains("href=\"/jobs/new\""));
+    assert!(!dashboard(&viewer).await.unwrap().text().await.unwrap().contains("/jobs/new"));
+    let refused = app.as_user(&viewer, Method::GET, "/jobs/new").send().await.unwrap();
+    assert_eq!(refused.status(), 403);
+}
+on_both_backends!(the_new_job_form_is_for_those_who_may_create_jobs);
