@@ -266,6 +266,21 @@ function candidatePage() {
   }
 }
 
+/// The audit log's verify button.
+function auditPage() {
+  document.getElementById("verify").addEventListener("click", async () => {
+    const result = document.getElementById("verify-result");
+    result.textContent = "Verifying…";
+    try {
+      const report = await api("GET", "/api/v1/audit/verify");
+      result.textContent = report.ok
+        ? `Intact: ${report.events_checked} events and ${report.checkpoints_checked} signed checkpoints checked.`
+        : `Broken at event ${report.first_bad_event.seq} (${report.first_bad_event.reason.kind}).`;
+      result.className = report.ok ? "ok" : "error";
+    } catch (error) { result.textContent = error.message; result.className = "error"; }
+  });
+}
+
 /// Warns two minutes before the idle timeout and leaves when it passes (the server refuses the
 /// session by then anyway).
 function idleTimer() {
@@ -300,6 +315,7 @@ document.addEventListener("DOMContentLoaded", () => {
   if (document.body.dataset.page === "job") jobPage();
   if (document.body.dataset.page === "candidate") candidatePage();
   if (document.body.dataset.page === "new-job") newJobPage();
+  if (document.body.dataset.page === "audit") auditPage();
   idleTimer();
   signOut();
 });

@@ -25,23 +25,23 @@ const DEFAULT_LIMIT: i64 = 50;
 const MAX_LIMIT: i64 = 500;
 
 /// Filters and paging of `GET /api/v1/audit`.
-#[derive(Deserialize, utoipa::IntoParams)]
+#[derive(Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// An action name, such as `document.accessed`.
-    action: Option<String>,
+    pub(crate) action: Option<String>,
     /// The acting user's id.
-    actor: Option<String>,
+    pub(crate) actor: Option<String>,
     /// The target's id (a document, job or user).
-    target: Option<String>,
+    pub(crate) target: Option<String>,
     /// From this time (RFC 3339, inclusive).
-    from: Option<String>,
+    pub(crate) from: Option<String>,
     /// Until this time (RFC 3339, exclusive).
-    to: Option<String>,
+    pub(crate) to: Option<String>,
     /// Events per page, 1–500 (default 50).
-    limit: Option<String>,
+    pub(crate) limit: Option<String>,
     /// The previous page's `next_cursor`.
-    cursor: Option<String>,
+    pub(crate) cursor: Option<String>,
 }
 
 /// A page of events.
@@ -67,7 +67,8 @@ fn time(name: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiErr
 }
 
 impl AuditQuery {
-    fn parse(self) -> Result<(AuditFilter, i64), ApiError> {
+    /// The filters and page size, validated; a malformed value is 422 `invalid_query`.
+    pub(crate) fn parse(self) -> Result<(AuditFilter, i64), ApiError> {
         let limit = match self.limit.as_deref() {
             None => DEFAULT_LIMIT,
             Some(value) => match value.parse::<i64>() {

@@ -3,7 +3,7 @@
 //! Every route is registered through [`utoipa_axum`]'s `routes!`, which adds it to the router
 //! and to the OpenAPI document at once, so the document cannot omit a served route.
 
-mod audit;
+pub(crate) mod audit;
 pub(crate) mod documents;
 mod erasure;
 mod error;

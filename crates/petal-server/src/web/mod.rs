@@ -5,6 +5,7 @@
 //! enforced in one place. A page asked for without a session sends the browser to `/login`.
 
 use crate::auth::extract::{Authorized, ReadJobs};
+use crate::http::audit::AuditQuery;
 use crate::http::documents::{job_with_key, open_view};
 use crate::http::results::ResultView;
 use crate::http::{ApiError, AppState};
@@ -18,7 +19,7 @@ use axum::routing::get;
 use petal_domain::{DocumentId, JobId, Permission};
 use petal_screening::criteria::Criterion;
 use petal_screening::fairness::proxy_warnings;
-use petal_storage::{documents, jobs, orgs, users};
+use petal_storage::{audit, documents, jobs, orgs, users};
 use serde::Deserialize;
 
 /// The pages and their assets.
@@ -31,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/jobs/new", get(new_job))
         .route("/jobs/{id}", get(job_page))
         .route("/documents/{id}", get(candidate_page))
+        .route("/audit", get(audit_page))
         .route("/static/petal.css", get(stylesheet))
         .route("/static/petal.js", get(script))
 }
@@ -39,6 +41,8 @@ pub fn routes() -> Router<AppState> {
 struct Me {
     name: String,
     role: String,
+    /// Whether the audit log is theirs to read (Admins).
+    audit: bool,
 }
 
 impl Me {
@@ -49,7 +53,11 @@ impl Me {
     ) -> Result<Me, ApiError> {
         let principal = &user.user.principal;
         let profile = users::get(tx, principal.user_id).await?.ok_or_else(ApiError::not_found)?;
-        Ok(Me { name: profile.name, role: principal.role.as_str().to_owned() })
+        Ok(Me {
+            name: profile.name,
+            role: principal.role.as_str().to_owned(),
+            audit: principal.role.allows(Permission::ReadAudit),
+        })
     }
 }
 
@@ -376,6 +384,140 @@ async fn candidate_page(
         can_open: role.allows(Permission::OpenDocuments),
         can_decide: role.allows(Permission::RecordDecisions),
     };
+    Ok(render(&page))
+}
+
+/// One audit event as the log page lists it.
+struct EventRow {
+    seq: i64,
+    time: String,
+    action: String,
+    outcome: String,
+    actor: String,
+    target: String,
+    ip: String,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    me: Option<Me>,
+    idle_seconds: i64,
+    action: String,
+    actor: String,
+    target: String,
+    from: String,
+    to: String,
+    /// The filters as `&name=value…`, for the export links.
+    export_query: String,
+    problem: Option<String>,
+    events: Vec<EventRow>,
+    /// The query of the next (older) page.
+    next_page: Option<String>,
+}
+
+/// Events per page of the audit log.
+const AUDIT_PAGE: usize = 50;
+
+/// The audit log (Admins): filtered and paged as `GET /api/v1/audit` is (its own query
+/// parsing), with export links and a button that verifies the chain.
+async fn audit_page(
+    State(state): State<AppState>,
+    session: Result<Authorized<ReadJobs>, ApiError>,
+    query: Result<Query<AuditQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Ok(user) = session else { return Ok(to_login()) };
+    if !user.user.principal.role.allows(Permission::ReadAudit) {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "You may not do this."));
+    }
+    let mut query = query.map(|Query(q)| q).unwrap_or_default();
+    // A blank field in the form is no filter.
+    for field in [
+        &mut query.action,
+        &mut query.actor,
+        &mut query.target,
+        &mut query.from,
+        &mut query.to,
+        &mut query.cursor,
+    ] {
+        if field.as_deref().is_some_and(|v| v.trim().is_empty()) {
+            *field = None;
+        }
+    }
+    query.limit = None;
+    let shown = |v: &Option<String>| v.clone().unwrap_or_default();
+    // The serializer is not `Send`: it is gone before the first await.
+    let filters = {
+        let mut filters = url::form_urlencoded::Serializer::new(String::new());
+        for (name, value) in [
+            ("action", &query.action),
+            ("actor", &query.actor),
+            ("target", &query.target),
+            ("from", &query.from),
+            ("to", &query.to),
+        ] {
+            if let Some(value) = value {
+                filters.append_pair(name, value);
+            }
+        }
+        filters.finish()
+    };
+    let mut page = AuditPage {
+        me: None,
+        idle_seconds: idle_seconds(&state),
+        action: shown(&query.action),
+        actor: shown(&query.actor),
+        target: shown(&query.target),
+        from: shown(&query.from),
+        to: shown(&query.to),
+        export_query: if filters.is_empty() { String::new() } else { format!("&{filters}") },
+        problem: None,
+        events: Vec::new(),
+        next_page: None,
+    };
+    let mut tx = state.db.begin_snapshot(user.user.scope()).await?;
+    page.me = Some(Me::read(&mut tx, &user).await?);
+    match query.parse() {
+        Err(_) => {
+            page.problem = Some(
+                "Check the filters: times are RFC 3339 (2026-12-05T09:00:00Z), the actor is a \
+                 user id."
+                    .to_owned(),
+            );
+        }
+        Ok((filter, _)) => {
+            let limit = i64::try_from(AUDIT_PAGE + 1).unwrap_or(i64::MAX);
+            let mut records = audit::list(&mut tx, &filter, limit).await?;
+            if records.len() > AUDIT_PAGE {
+                records.truncate(AUDIT_PAGE);
+                page.next_page = records.last().map(|r| {
+                    let cursor = format!("cursor={}", r.seq);
+                    if filters.is_empty() { cursor } else { format!("{filters}&{cursor}") }
+                });
+            }
+            page.events = records
+                .into_iter()
+                .map(|r| EventRow {
+                    seq: r.seq,
+                    time: r.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                    action: r.action,
+                    outcome: r.outcome,
+                    actor: match (r.actor_role, r.actor_id) {
+                        (Some(role), Some(id)) => {
+                            format!("{role} {}", id.to_string().get(..8).unwrap_or_default())
+                        }
+                        _ => r.actor_kind,
+                    },
+                    target: match (r.target_kind, r.target_id) {
+                        (Some(kind), Some(id)) => format!("{kind} {}", id.get(..8).unwrap_or(&id)),
+                        _ => String::new(),
+                    },
+                    ip: r.ip.unwrap_or_default(),
+                })
+                .collect();
+        }
+    }
+    drop(tx);
     Ok(render(&page))
 }
 

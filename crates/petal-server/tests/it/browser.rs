@@ -110,6 +110,21 @@ async fn first_sign_in_enrols_totp_and_the_idle_timeout_signs_out() {
     let decided = browser.shown("#current-decision").await.text().await.unwrap();
     assert_eq!(decided, "advance: strong advocacy");
 
+    // The audit log: what was just done is there, and the chain verifies.
+    browser.shown("nav a[href='/audit']").await.click().await.unwrap();
+    browser.at("/audit").await;
+    assert!(browser.shown("#events").await.text().await.unwrap().contains("decision.recorded"));
+    browser.shown("#verify").await.click().await.unwrap();
+    for _ in 0..200 {
+        if browser.shown("#verify-result").await.text().await.unwrap().starts_with("Intact") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let verified = browser.shown("#verify-result").await.text().await.unwrap();
+    assert!(verified.starts_with("Intact"), "{verified}");
+    browser.snap("audit").await;
+
     // Idle for longer than the timeout: the server refuses the session and the page goes to
     // the sign-in page.
     app.clock.advance(chrono::Duration::minutes(31));

@@ -158,3 +158,30 @@ async fn the_new_job_form_is_for_those_who_may_create_jobs(backend: Backend) {
     assert_eq!(refused.status(), 403);
 }
 on_both_backends!(the_new_job_form_is_for_those_who_may_create_jobs);
+
+async fn the_audit_log_page_is_for_admins_and_filters_like_the_api(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin_of_new_org("Harbour").await;
+    let reviewer = app.member(&admin, "rita@harbour.test", "reviewer").await;
+    app.create_job(&reviewer, "Associate").await;
+    let page = |user, query: &str| app.as_user(user, Method::GET, &format!("/audit{query}")).send();
+    let html = page(&admin, "").await.unwrap().text().await.unwrap();
+    assert_strict_html(&html);
+    assert!(html.contains("<table id=\"events\">") && html.contains("job.created"));
+    assert!(html.contains("href=\"/api/v1/audit/export?format=csv\""));
+    let created = page(&admin, "?action=job.created&actor=&target=&from=&to=")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(created.contains("job.created") && !created.contains("invite.created"), "{created}");
+    assert!(created.contains("format=jsonl&#38;action=job.created"), "{created}");
+    let bad = page(&admin, "?from=yesterday").await.unwrap().text().await.unwrap();
+    assert!(bad.contains("Check the filters"), "{bad}");
+    assert!(!page(&reviewer, "").await.unwrap().status().is_success());
+    let dashboard = |user| app.as_user(user, Method::GET, "/jobs").send();
+    assert!(dashboard(&admin).await.unwrap().text().await.unwrap().contains("href=\"/audit\""));
+    assert!(!dashboard(&reviewer).await.unwrap().text().await.unwrap().contains("href=\"/audit\""));
+}
+on_both_backends!(the_audit_log_page_is_for_admins_and_filters_like_the_api);
