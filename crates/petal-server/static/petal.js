@@ -21,8 +21,9 @@ async function api(method, path, body, background) {
   const text = await response.text();
   const data = text ? JSON.parse(text) : null;
   if (!response.ok) {
-    const message = data && data.error ? data.error.message : "Something went wrong.";
-    throw new Error(message);
+    const error = new Error(data && data.error ? data.error.message : "Something went wrong.");
+    error.code = data && data.error ? data.error.code : "";
+    throw error;
   }
   return data;
 }
@@ -266,6 +267,87 @@ function candidatePage() {
   }
 }
 
+/// Runs `action`; if the server asks for a recent password and code first, asks for them,
+/// confirms them (`POST /api/v1/auth/reauth`) and runs it again.
+async function withStepUp(action) {
+  try {
+    return await action();
+  } catch (error) {
+    if (error.code !== "reauthentication_required") throw error;
+    await new Promise((resolve) => {
+      const form = document.getElementById("reauth");
+      show("reauth", true);
+      document.getElementById("reauth-password").focus();
+      form.onsubmit = async (event) => {
+        event.preventDefault();
+        show("error", false);
+        const code = document.getElementById("reauth-code").value.trim();
+        try {
+          await api("POST", "/api/v1/auth/reauth", {
+            password: document.getElementById("reauth-password").value,
+            method: /^\d{6}$/.test(code) ? "totp" : "backup_code",
+            code,
+          });
+          form.reset();
+          show("reauth", false);
+          resolve();
+        } catch (failure) { fail(failure); }
+      };
+    });
+    return await action();
+  }
+}
+
+function done(message) {
+  const box = document.getElementById("done");
+  box.textContent = message;
+  box.hidden = false;
+}
+
+/// The organisation page: settings, export and erasure, each behind a step-up.
+function settingsPage() {
+  document.getElementById("settings").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    show("error", false);
+    const change = {
+      retention_days: Number(document.getElementById("retention").value),
+      screening_engine: document.getElementById("engine").value,
+      blind_review: document.getElementById("blind").checked,
+    };
+    try {
+      await withStepUp(() => api("PATCH", "/api/v1/org/settings", change));
+      done("Settings saved.");
+    } catch (error) { fail(error); }
+  });
+  document.getElementById("export").addEventListener("click", async () => {
+    show("error", false);
+    const status = document.getElementById("export-status");
+    try {
+      let exported = await withStepUp(() => api("POST", "/api/v1/org/export"));
+      while (exported.status === "running") {
+        status.textContent = `Building: ${exported.documents_done} of ${exported.documents_total} documents`;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        exported = await api("GET", `/api/v1/exports/${exported.id}`, undefined, true);
+      }
+      if (exported.status !== "ready") throw new Error(`The export ${exported.status}.`);
+      status.textContent = "Ready.";
+      const link = document.getElementById("export-link");
+      link.href = exported.download.url;
+      link.hidden = false;
+    } catch (error) { status.textContent = ""; fail(error); }
+  });
+  document.getElementById("erase").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    show("error", false);
+    const email = document.getElementById("erase-email").value;
+    try {
+      const erased = await withStepUp(() => api("POST", "/api/v1/candidates/erase", { email }));
+      done(`Erased ${erased.documents.length} document(s) in ${erased.jobs.length} job(s).`);
+      document.getElementById("erase").reset();
+    } catch (error) { fail(error); }
+  });
+}
+
 /// The audit log's verify button.
 function auditPage() {
   document.getElementById("verify").addEventListener("click", async () => {
@@ -316,6 +398,7 @@ document.addEventListener("DOMContentLoaded", () => {
   if (document.body.dataset.page === "candidate") candidatePage();
   if (document.body.dataset.page === "new-job") newJobPage();
   if (document.body.dataset.page === "audit") auditPage();
+  if (document.body.dataset.page === "settings") settingsPage();
   idleTimer();
   signOut();
 });

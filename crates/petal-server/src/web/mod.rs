@@ -16,7 +16,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use petal_domain::{DocumentId, JobId, Permission};
+use petal_domain::{DocumentId, JobId, Permission, ScreeningEngine};
 use petal_screening::criteria::Criterion;
 use petal_screening::fairness::proxy_warnings;
 use petal_storage::{audit, documents, jobs, orgs, users};
@@ -33,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/jobs/{id}", get(job_page))
         .route("/documents/{id}", get(candidate_page))
         .route("/audit", get(audit_page))
+        .route("/settings", get(settings_page))
         .route("/static/petal.css", get(stylesheet))
         .route("/static/petal.js", get(script))
 }
@@ -519,6 +520,45 @@ async fn audit_page(
     }
     drop(tx);
     Ok(render(&page))
+}
+
+#[derive(Template)]
+#[template(path = "settings.html")]
+struct SettingsPage {
+    me: Option<Me>,
+    idle_seconds: i64,
+    retention_days: u32,
+    /// Each engine this server offers, and whether it is the organisation's.
+    engines: Vec<(String, bool)>,
+    blind_review: bool,
+}
+
+/// The organisation's settings, its export and candidate erasure (Admins). Each goes through
+/// the API, which asks for a recent password and code; the page then asks for them.
+async fn settings_page(
+    State(state): State<AppState>,
+    session: Result<Authorized<ReadJobs>, ApiError>,
+) -> Result<Response, ApiError> {
+    let Ok(user) = session else { return Ok(to_login()) };
+    if !user.user.principal.role.allows(Permission::ManageSettings) {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "You may not do this."));
+    }
+    let mut tx = state.db.begin_snapshot(user.user.scope()).await?;
+    let me = Me::read(&mut tx, &user).await?;
+    let settings = orgs::settings(&mut tx).await?;
+    drop(tx);
+    let engines = [ScreeningEngine::Local, ScreeningEngine::Anthropic, ScreeningEngine::OpenAi]
+        .into_iter()
+        .filter(|e| *e == ScreeningEngine::Local || state.remote.configured(*e))
+        .map(|e| (e.as_str().to_owned(), e == settings.screening_engine))
+        .collect();
+    Ok(render(&SettingsPage {
+        me: Some(me),
+        idle_seconds: idle_seconds(&state),
+        retention_days: settings.retention_days,
+        engines,
+        blind_review: settings.blind_review,
+    }))
 }
 
 /// A static asset, cached for an hour.

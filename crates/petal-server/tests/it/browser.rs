@@ -125,6 +125,38 @@ async fn first_sign_in_enrols_totp_and_the_idle_timeout_signs_out() {
     assert!(verified.starts_with("Intact"), "{verified}");
     browser.snap("audit").await;
 
+    // The organisation page, six minutes later: a change asks for the password and a code
+    // first, then goes through; the export builds and offers its link; the candidate is erased.
+    app.clock.advance(chrono::Duration::minutes(6));
+    browser.shown("nav a[href='/settings']").await.click().await.unwrap();
+    browser.at("/settings").await;
+    browser.shown("#retention").await.clear().await.unwrap();
+    browser.fill("#retention", "90").await;
+    browser.shown("#settings button").await.click().await.unwrap();
+    browser.fill("#reauth-password", crate::support::PASSWORD).await;
+    app.next_step();
+    browser.fill("#reauth-code", &app.totp_code(&secret, 0)).await;
+    browser.snap("step-up").await;
+    browser.shown("#reauth button").await.click().await.unwrap();
+    assert_eq!(browser.shown("#done").await.text().await.unwrap(), "Settings saved.");
+    browser.shown("#export").await.click().await.unwrap();
+    let link = browser.shown("#export-link").await.attr("href").await.unwrap().unwrap();
+    assert!(link.contains("/api/v1/exports/") && link.contains("&s="), "{link}");
+    browser.fill("#erase-email", "orla.penhaligon@example.test").await;
+    browser.shown("#erase button").await.click().await.unwrap();
+    for _ in 0..200 {
+        if browser.shown("#done").await.text().await.unwrap().starts_with("Erased") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let erased = browser.shown("#done").await.text().await.unwrap();
+    assert_eq!(erased, "Erased 1 document(s) in 1 job(s).");
+    browser.client.refresh().await.unwrap();
+    let kept = browser.shown("#retention").await.attr("value").await.unwrap();
+    assert_eq!(kept.as_deref(), Some("90"));
+    browser.snap("organisation").await;
+
     // Idle for longer than the timeout: the server refuses the session and the page goes to
     // the sign-in page.
     app.clock.advance(chrono::Duration::minutes(31));

@@ -185,3 +185,17 @@ async fn the_audit_log_page_is_for_admins_and_filters_like_the_api(backend: Back
     assert!(!dashboard(&reviewer).await.unwrap().text().await.unwrap().contains("href=\"/audit\""));
 }
 on_both_backends!(the_audit_log_page_is_for_admins_and_filters_like_the_api);
+
+async fn the_organisation_page_is_for_admins(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin_of_new_org("Harbour").await;
+    let reviewer = app.member(&admin, "rita@harbour.test", "reviewer").await;
+    let page = |user| app.as_user(user, Method::GET, "/settings").send();
+    let html = page(&admin).await.unwrap().text().await.unwrap();
+    assert_strict_html(&html);
+    assert!(html.contains("value=\"180\"") && html.contains("<option value=\"local\" selected>"));
+    assert!(!html.contains("value=\"anthropic\""), "an engine the server lacks is not offered");
+    assert!(html.contains("<form id=\"erase\"") && html.contains("id=\"export\""));
+    assert_eq!(page(&reviewer).await.unwrap().status(), 403);
+}
+on_both_backends!(the_organisation_page_is_for_admins);
