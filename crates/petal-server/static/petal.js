@@ -348,6 +348,38 @@ function settingsPage() {
   });
 }
 
+/// The team page: invitations, role changes, second-factor resets and deactivation.
+function teamPage() {
+  for (const row of document.querySelectorAll("#team tbody tr")) {
+    const id = row.dataset.user;
+    const act = async (method, path, body, message) => {
+      show("error", false);
+      try { await api(method, path, body); done(message); } catch (error) { fail(error); }
+    };
+    const role = row.querySelector(".role");
+    if (role) role.addEventListener("change", () => act("PATCH", `/api/v1/users/${id}`, { role: role.value }, "Role changed; their sessions ended."));
+    const reset = row.querySelector(".reset-mfa");
+    if (reset) reset.addEventListener("click", () => act("POST", `/api/v1/users/${id}/mfa/reset`, undefined, "Second factor reset: they enrol again at their next sign-in."));
+    const deactivate = row.querySelector(".deactivate");
+    if (deactivate) deactivate.addEventListener("click", async () => {
+      await act("DELETE", `/api/v1/users/${id}`, undefined, "Deactivated.");
+      window.location.reload();
+    });
+  }
+  document.getElementById("invite").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    show("error", false);
+    try {
+      const invite = await api("POST", "/api/v1/invites", {
+        email: document.getElementById("invite-email").value,
+        role: document.getElementById("invite-role").value,
+      });
+      document.getElementById("invite-url").textContent = invite.invite_url;
+      show("invite-link", true);
+    } catch (error) { fail(error); }
+  });
+}
+
 /// The audit log's verify button.
 function auditPage() {
   document.getElementById("verify").addEventListener("click", async () => {
@@ -399,6 +431,7 @@ document.addEventListener("DOMContentLoaded", () => {
   if (document.body.dataset.page === "new-job") newJobPage();
   if (document.body.dataset.page === "audit") auditPage();
   if (document.body.dataset.page === "settings") settingsPage();
+  if (document.body.dataset.page === "team") teamPage();
   idleTimer();
   signOut();
 });

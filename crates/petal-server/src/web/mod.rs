@@ -34,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/documents/{id}", get(candidate_page))
         .route("/audit", get(audit_page))
         .route("/settings", get(settings_page))
+        .route("/team", get(team_page))
         .route("/static/petal.css", get(stylesheet))
         .route("/static/petal.js", get(script))
 }
@@ -558,6 +559,61 @@ async fn settings_page(
         retention_days: settings.retention_days,
         engines,
         blind_review: settings.blind_review,
+    }))
+}
+
+/// A member of the team as the page lists them.
+struct MemberRow {
+    id: String,
+    name: String,
+    email: String,
+    role: String,
+    active: bool,
+    mfa: bool,
+    /// The Admin looking: they cannot change or deactivate themselves here.
+    me: bool,
+}
+
+#[derive(Template)]
+#[template(path = "team.html")]
+struct TeamPage {
+    me: Option<Me>,
+    idle_seconds: i64,
+    users: Vec<MemberRow>,
+    roles: [&'static str; 3],
+}
+
+/// The team (Admins): roles, second-factor resets, deactivation and invitations, each through
+/// the API.
+async fn team_page(
+    State(state): State<AppState>,
+    session: Result<Authorized<ReadJobs>, ApiError>,
+) -> Result<Response, ApiError> {
+    let Ok(user) = session else { return Ok(to_login()) };
+    if !user.user.principal.role.allows(Permission::ManageUsers) {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "You may not do this."));
+    }
+    let mut tx = state.db.begin_snapshot(user.user.scope()).await?;
+    let me = Me::read(&mut tx, &user).await?;
+    let members = users::list(&mut tx).await?;
+    drop(tx);
+    let users = members
+        .into_iter()
+        .map(|u| MemberRow {
+            id: u.id.to_string(),
+            mfa: u.has_factor(),
+            me: u.id == user.user.principal.user_id,
+            name: u.name,
+            email: u.email,
+            role: u.role.as_str().to_owned(),
+            active: u.active,
+        })
+        .collect();
+    Ok(render(&TeamPage {
+        me: Some(me),
+        idle_seconds: idle_seconds(&state),
+        users,
+        roles: ["admin", "reviewer", "viewer"],
     }))
 }
 

@@ -157,6 +157,15 @@ async fn first_sign_in_enrols_totp_and_the_idle_timeout_signs_out() {
     assert_eq!(kept.as_deref(), Some("90"));
     browser.snap("organisation").await;
 
+    // The team: an invitation made in the page gives its link.
+    browser.shown("nav a[href='/team']").await.click().await.unwrap();
+    browser.at("/team").await;
+    browser.fill("#invite-email", "rita@harbour.test").await;
+    browser.shown("#invite button").await.click().await.unwrap();
+    let invite_url = browser.shown("#invite-url").await.text().await.unwrap();
+    assert!(invite_url.contains("/invite#token="), "{invite_url}");
+    browser.snap("team").await;
+
     // Idle for longer than the timeout: the server refuses the session and the page goes to
     // the sign-in page.
     app.clock.advance(chrono::Duration::minutes(31));

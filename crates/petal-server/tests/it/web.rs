@@ -199,3 +199,18 @@ async fn the_organisation_page_is_for_admins(backend: Backend) {
     assert_eq!(page(&reviewer).await.unwrap().status(), 403);
 }
 on_both_backends!(the_organisation_page_is_for_admins);
+
+async fn the_team_page_is_for_admins(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin_of_new_org("Harbour").await;
+    let reviewer = app.member(&admin, "rita@harbour.test", "reviewer").await;
+    let page = |user| app.as_user(user, Method::GET, "/team").send();
+    let html = page(&admin).await.unwrap().text().await.unwrap();
+    assert_strict_html(&html);
+    assert!(html.contains("rita@harbour.test") && html.contains("admin@harbour.test"));
+    // Actions for the others, none for the Admin's own row.
+    assert_eq!(html.matches("class=\"link deactivate\"").count(), 1);
+    assert!(html.contains(&format!("data-user=\"{}\"", reviewer.user_id)));
+    assert_eq!(page(&reviewer).await.unwrap().status(), 403);
+}
+on_both_backends!(the_team_page_is_for_admins);
