@@ -186,16 +186,17 @@ pub async fn purge_before(
     let mut tx = db.begin_scoped(scope).await?;
     let by_dates = audit::purgeable_through(&mut tx, cutoff).await?;
     let anchored = seals::latest(&mut tx, SealKind::Anchor).await?;
+    let last_purge = seals::get(&mut tx, SealKind::Anchor, anchored).await?;
     drop(tx);
     let Some((by_dates, _)) = by_dates else { return Ok(0) };
-    let (in_store, _) = stored_copies(objects, scope).await?;
-    // At most one purge a day: each verifies the whole chain first.
-    let purged_lately = in_store.values().any(|seal| {
-        seal.statement.kind == SealKind::Anchor && seal.statement.signed_at > now - PURGE_EVERY
-    });
-    if purged_lately {
+    // At most one purge a day: each reads every seal in the store and verifies the whole
+    // chain first, so the hourly runs in between do neither.
+    if last_purge.is_some_and(|seal| seal.is_ok_and(|s| s.statement.signed_at > now - PURGE_EVERY))
+    {
         return Ok(0);
     }
+    let copies = stored_copies(objects, scope).await?;
+    let in_store = &copies.0;
     let point = in_store
         .values()
         .filter(|seal| {
@@ -207,7 +208,7 @@ pub async fn purge_before(
         })
         .max_by_key(|seal| seal.statement.seq);
     let Some(point) = point else { return Ok(0) };
-    if !verify(db, objects, sealer, scope).await?.ok {
+    if !verify_with(db, sealer, scope, &copies).await?.ok {
         return Err(SealError::Broken);
     }
     let (through, hash) = (point.statement.seq, point.statement.hash);
@@ -233,12 +234,16 @@ pub async fn purge_before(
     Ok(purged)
 }
 
+/// The seals found in the object store, readable ones by kind and sequence number, and the
+/// sequence numbers of those that cannot be read.
+type StoreCopies = (BTreeMap<(SealKind, i64), Seal>, Vec<i64>);
+
 /// The seals of `scope` found in the object store: each readable one by kind and sequence
 /// number, and the sequence numbers of any that cannot be read.
 async fn stored_copies(
     objects: &ObjectStorage,
     scope: &OrgScope,
-) -> Result<(BTreeMap<(SealKind, i64), Seal>, Vec<i64>), SealError> {
+) -> Result<StoreCopies, SealError> {
     let org = scope.org_id().as_uuid();
     let mut found = BTreeMap::new();
     let mut unreadable = Vec::new();
@@ -276,11 +281,21 @@ pub async fn verify(
     sealer: &AuditSealer,
     scope: &OrgScope,
 ) -> Result<ChainReport, SealError> {
-    let org = scope.org_id().as_uuid();
     // The store first: every copy there then describes events the snapshot below holds.
-    let (in_store, unreadable) = stored_copies(objects, scope).await?;
+    let copies = stored_copies(objects, scope).await?;
+    verify_with(db, sealer, scope, &copies).await
+}
+
+/// [`verify`] with the store's copies already read.
+async fn verify_with(
+    db: &Database,
+    sealer: &AuditSealer,
+    scope: &OrgScope,
+    (in_store, unreadable): &StoreCopies,
+) -> Result<ChainReport, SealError> {
+    let org = scope.org_id().as_uuid();
     let start = |in_database: Vec<StoredSeal>| {
-        let mut invalid = unreadable;
+        let mut invalid = unreadable.clone();
         let mut anchor: Option<(i64, ChainHash)> = None;
         let mut points = Vec::new();
         let mut in_database_keys = std::collections::HashSet::new();
@@ -305,7 +320,7 @@ pub async fn verify(
             }
             points.push((s.seq, s.hash));
         }
-        for (key, seal) in &in_store {
+        for (key, seal) in in_store {
             if in_database_keys.contains(key) {
                 continue;
             }

@@ -36,6 +36,11 @@ impl ApiError {
         Self { status, code, message: message.into() }
     }
 
+    /// The status it is answered with.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
     /// 404: also the answer for another organisation's ids, which behave exactly like ids
     /// that do not exist.
     pub fn not_found() -> Self {

@@ -4,7 +4,9 @@
 //! the API; every action goes through the JSON API from `static/petal.js`, so each rule is
 //! enforced in one place. A page asked for without a session sends the browser to `/login`.
 
-use crate::auth::extract::{Authorized, ReadJobs};
+use crate::auth::extract::{
+    Authenticated, Authorized, Guard, ManageJobs, ManageSettings, ManageUsers, ReadAudit, ReadJobs,
+};
 use crate::http::audit::AuditQuery;
 use crate::http::documents::{job_with_key, open_view};
 use crate::http::results::ResultView;
@@ -49,11 +51,8 @@ struct Me {
 
 impl Me {
     /// The signed-in user, read in the page's transaction.
-    async fn read(
-        tx: &mut petal_storage::ScopedTx,
-        user: &Authorized<ReadJobs>,
-    ) -> Result<Me, ApiError> {
-        let principal = &user.user.principal;
+    async fn read(tx: &mut petal_storage::ScopedTx, user: &Authenticated) -> Result<Me, ApiError> {
+        let principal = &user.principal;
         let profile = users::get(tx, principal.user_id).await?.ok_or_else(ApiError::not_found)?;
         Ok(Me {
             name: profile.name,
@@ -74,6 +73,34 @@ fn render(page: &impl Template) -> Response {
 /// Where a browser without a session goes.
 fn to_login() -> Response {
     Redirect::to("/login").into_response()
+}
+
+/// Where a page sends a browser that may not see it.
+enum Elsewhere {
+    /// No (live) session: to `/login`.
+    Login,
+    /// Signed in without the permission: the guard's own refusal.
+    Refused(ApiError),
+}
+
+impl IntoResponse for Elsewhere {
+    fn into_response(self) -> Response {
+        match self {
+            Elsewhere::Login => to_login(),
+            Elsewhere::Refused(error) => error.into_response(),
+        }
+    }
+}
+
+/// A page's signed-in user, holding the guard's permission, or where the browser goes instead.
+fn page_user<G: Guard>(
+    session: Result<Authorized<G>, ApiError>,
+) -> Result<Authenticated, Elsewhere> {
+    match session {
+        Ok(authorized) => Ok(authorized.user),
+        Err(error) if error.status() == StatusCode::UNAUTHORIZED => Err(Elsewhere::Login),
+        Err(error) => Err(Elsewhere::Refused(error)),
+    }
 }
 
 fn idle_seconds(state: &AppState) -> i64 {
@@ -144,12 +171,15 @@ async fn job_list(
     State(state): State<AppState>,
     session: Result<Authorized<ReadJobs>, ApiError>,
 ) -> Result<Response, ApiError> {
-    let Ok(user) = session else { return Ok(to_login()) };
-    let mut tx = state.db.begin_snapshot(user.user.scope()).await?;
+    let user = match page_user(session) {
+        Ok(user) => user,
+        Err(elsewhere) => return Ok(elsewhere.into_response()),
+    };
+    let mut tx = state.db.begin_snapshot(user.scope()).await?;
     let me = Me::read(&mut tx, &user).await?;
     let rows = jobs::list(&mut tx).await?;
     drop(tx);
-    let role = user.user.principal.role;
+    let role = user.principal.role;
     let page = JobsPage {
         me: Some(me),
         idle_seconds: idle_seconds(&state),
@@ -226,13 +256,13 @@ struct NewJobPage {
 /// whose refusals it shows.
 async fn new_job(
     State(state): State<AppState>,
-    session: Result<Authorized<ReadJobs>, ApiError>,
+    session: Result<Authorized<ManageJobs>, ApiError>,
 ) -> Result<Response, ApiError> {
-    let Ok(user) = session else { return Ok(to_login()) };
-    if !user.user.principal.role.allows(Permission::ManageJobs) {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "You may not do this."));
-    }
-    let mut tx = state.db.begin_snapshot(user.user.scope()).await?;
+    let user = match page_user(session) {
+        Ok(user) => user,
+        Err(elsewhere) => return Ok(elsewhere.into_response()),
+    };
+    let mut tx = state.db.begin_snapshot(user.scope()).await?;
     let me = Me::read(&mut tx, &user).await?;
     drop(tx);
     Ok(render(&NewJobPage { me: Some(me), idle_seconds: idle_seconds(&state) }))
@@ -245,8 +275,11 @@ async fn job_page(
     session: Result<Authorized<ReadJobs>, ApiError>,
     Path(id): Path<JobId>,
 ) -> Result<Response, ApiError> {
-    let Ok(user) = session else { return Ok(to_login()) };
-    let scope = user.user.scope();
+    let user = match page_user(session) {
+        Ok(user) => user,
+        Err(elsewhere) => return Ok(elsewhere.into_response()),
+    };
+    let scope = user.scope();
     let mut tx = state.db.begin_snapshot(scope).await?;
     let me = Me::read(&mut tx, &user).await?;
     let job = jobs::get(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
@@ -254,7 +287,7 @@ async fn job_page(
     let criteria: Vec<Criterion> =
         serde_json::from_value(job.criteria).map_err(|e| ApiError::internal(&e))?;
     let results = crate::http::results::ranked(&state, scope, id, true).await?;
-    let role = user.user.principal.role;
+    let role = user.principal.role;
     let page = JobPage {
         me: Some(me),
         idle_seconds: idle_seconds(&state),
@@ -339,8 +372,11 @@ async fn candidate_page(
     session: Result<Authorized<ReadJobs>, ApiError>,
     Path(id): Path<DocumentId>,
 ) -> Result<Response, ApiError> {
-    let Ok(user) = session else { return Ok(to_login()) };
-    let scope = user.user.scope();
+    let user = match page_user(session) {
+        Ok(user) => user,
+        Err(elsewhere) => return Ok(elsewhere.into_response()),
+    };
+    let scope = user.scope();
     let mut tx = state.db.begin_snapshot(scope).await?;
     let me = Me::read(&mut tx, &user).await?;
     let document = documents::get(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
@@ -353,7 +389,7 @@ async fn candidate_page(
         results.into_iter().find(|r| r.document_id == id).ok_or_else(ApiError::not_found)?;
     let criteria: Vec<Criterion> =
         serde_json::from_value(job.criteria).map_err(|e| ApiError::internal(&e))?;
-    let role = user.user.principal.role;
+    let role = user.principal.role;
     let page = CandidatePage {
         me: Some(me),
         idle_seconds: idle_seconds(&state),
@@ -425,13 +461,13 @@ const AUDIT_PAGE: usize = 50;
 /// parsing), with export links and a button that verifies the chain.
 async fn audit_page(
     State(state): State<AppState>,
-    session: Result<Authorized<ReadJobs>, ApiError>,
+    session: Result<Authorized<ReadAudit>, ApiError>,
     query: Result<Query<AuditQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Ok(user) = session else { return Ok(to_login()) };
-    if !user.user.principal.role.allows(Permission::ReadAudit) {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "You may not do this."));
-    }
+    let user = match page_user(session) {
+        Ok(user) => user,
+        Err(elsewhere) => return Ok(elsewhere.into_response()),
+    };
     let mut query = query.map(|Query(q)| q).unwrap_or_default();
     // A blank field in the form is no filter.
     for field in [
@@ -477,7 +513,7 @@ async fn audit_page(
         events: Vec::new(),
         next_page: None,
     };
-    let mut tx = state.db.begin_snapshot(user.user.scope()).await?;
+    let mut tx = state.db.begin_snapshot(user.scope()).await?;
     page.me = Some(Me::read(&mut tx, &user).await?);
     match query.parse() {
         Err(_) => {
@@ -538,13 +574,13 @@ struct SettingsPage {
 /// the API, which asks for a recent password and code; the page then asks for them.
 async fn settings_page(
     State(state): State<AppState>,
-    session: Result<Authorized<ReadJobs>, ApiError>,
+    session: Result<Authorized<ManageSettings>, ApiError>,
 ) -> Result<Response, ApiError> {
-    let Ok(user) = session else { return Ok(to_login()) };
-    if !user.user.principal.role.allows(Permission::ManageSettings) {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "You may not do this."));
-    }
-    let mut tx = state.db.begin_snapshot(user.user.scope()).await?;
+    let user = match page_user(session) {
+        Ok(user) => user,
+        Err(elsewhere) => return Ok(elsewhere.into_response()),
+    };
+    let mut tx = state.db.begin_snapshot(user.scope()).await?;
     let me = Me::read(&mut tx, &user).await?;
     let settings = orgs::settings(&mut tx).await?;
     drop(tx);
@@ -587,13 +623,13 @@ struct TeamPage {
 /// the API.
 async fn team_page(
     State(state): State<AppState>,
-    session: Result<Authorized<ReadJobs>, ApiError>,
+    session: Result<Authorized<ManageUsers>, ApiError>,
 ) -> Result<Response, ApiError> {
-    let Ok(user) = session else { return Ok(to_login()) };
-    if !user.user.principal.role.allows(Permission::ManageUsers) {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "You may not do this."));
-    }
-    let mut tx = state.db.begin_snapshot(user.user.scope()).await?;
+    let user = match page_user(session) {
+        Ok(user) => user,
+        Err(elsewhere) => return Ok(elsewhere.into_response()),
+    };
+    let mut tx = state.db.begin_snapshot(user.scope()).await?;
     let me = Me::read(&mut tx, &user).await?;
     let members = users::list(&mut tx).await?;
     drop(tx);
@@ -602,7 +638,7 @@ async fn team_page(
         .map(|u| MemberRow {
             id: u.id.to_string(),
             mfa: u.has_factor(),
-            me: u.id == user.user.principal.user_id,
+            me: u.id == user.principal.user_id,
             name: u.name,
             email: u.email,
             role: u.role.as_str().to_owned(),
