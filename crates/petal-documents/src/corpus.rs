@@ -2,7 +2,8 @@
 //! accepted format and the hostile files each check must refuse. Built with real writers
 //! (lopdf for PDF, the zip crate for DOCX and ODT), never copied bytes.
 //!
-//! Compiled only for tests and under the `corpus` feature; never part of the server.
+//! Compiled for tests and under the `corpus` feature, which the benchmarks use and the server
+//! uses for `petal demo`'s fictional CVs. The server never writes the hostile ones.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use lopdf::content::{Content, Operation};

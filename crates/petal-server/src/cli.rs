@@ -1,4 +1,4 @@
-//! The command line: `petal serve | worker | migrate | org create | audit verify | audit
+//! The command line: `petal serve | demo | worker | migrate | org create | audit verify | audit
 //! export | audit checkpoint | retention run | keys …`.
 
 use crate::app::{Opening, Resources, open_database};
@@ -59,6 +59,10 @@ pub struct Cli {
 enum Command {
     /// Serve the web application and API (applies migrations first).
     Serve,
+    /// Serve with a fictional demo organisation: on an installation without organisations,
+    /// create one (Admin, Reviewer, Viewer, a job, a few dozen generated CVs screened by the
+    /// local engine), print how to sign in, then serve as `serve` does.
+    Demo,
     /// Run screening workers only, without serving HTTP.
     Worker,
     /// Apply database migrations and exit.
@@ -159,6 +163,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     match cli.command {
         Command::Serve => serve(config).await,
+        Command::Demo => crate::demo::run(config).await,
         Command::Worker => {
             server::work(&config, server::shutdown_signal()).await?;
             Ok(ExitCode::SUCCESS)

@@ -10,6 +10,7 @@ pub mod audit_seals;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod http;
 pub mod invitations;
 pub mod logging;

@@ -20,6 +20,7 @@ mod audit_seals;
 mod authorization;
 mod browser;
 mod cli;
+mod demo;
 mod documents;
 mod erasure;
 mod factors;
