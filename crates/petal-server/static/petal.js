@@ -3,7 +3,11 @@
 // lives in one place, the server.
 "use strict";
 
+// The session's CSRF token, kept where every tab of this origin can read it (a tab opened
+// later has no sessionStorage of its own). Alone it is useless: requests also need the
+// session cookie, which scripts cannot read. Signing out removes it.
 const CSRF_KEY = "petal.csrf";
+const tokens = window.localStorage;
 
 /// Calls the API; state-changing calls carry the session's CSRF token. A `background` call
 /// (a progress poll) does not count as the person's activity, so it cannot keep a session
@@ -12,7 +16,7 @@ async function api(method, path, body, background) {
   const headers = { "Accept": "application/json" };
   if (background) headers["X-Petal-Background"] = "1";
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  const csrf = sessionStorage.getItem(CSRF_KEY);
+  const csrf = tokens.getItem(CSRF_KEY);
   if (method !== "GET" && csrf) headers["X-CSRF-Token"] = csrf;
   const response = await fetch(path, {
     method, headers, credentials: "same-origin",
@@ -39,7 +43,7 @@ function fail(error) {
 }
 
 function signedIn(session) {
-  sessionStorage.setItem(CSRF_KEY, session.csrf_token);
+  tokens.setItem(CSRF_KEY, session.csrf_token);
 }
 
 function loginPage() {
@@ -136,6 +140,38 @@ function jobPage() {
     });
   }
   followProgress(id, document.getElementById("job").dataset.status);
+  bulkDecisions();
+}
+
+/// Records one decision for every selected candidate: one request each, as on a candidate's
+/// page, so each is checked and audited on its own.
+function bulkDecisions() {
+  const form = document.getElementById("bulk");
+  if (!form) return;
+  const picks = () => [...document.querySelectorAll("#results .pick")];
+  document.getElementById("pick-all").addEventListener("change", (event) => {
+    for (const pick of picks()) pick.checked = event.target.checked;
+  });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    show("error", false);
+    const chosen = picks().filter((pick) => pick.checked).map((pick) => pick.value);
+    const status = document.getElementById("bulk-status");
+    if (chosen.length === 0) { status.textContent = "Select candidates first."; return; }
+    const decision = document.getElementById("bulk-decision").value;
+    let recorded = 0;
+    try {
+      for (const id of chosen) {
+        await api("PUT", `/api/v1/documents/${id}/decision`, { decision, note: "" });
+        recorded += 1;
+        status.textContent = `Recorded ${recorded} of ${chosen.length}…`;
+      }
+      window.location.reload();
+    } catch (error) {
+      status.textContent = `Recorded ${recorded} of ${chosen.length}.`;
+      fail(error);
+    }
+  });
 }
 
 function uploadOne(id, file) {
@@ -151,7 +187,7 @@ function uploadOne(id, file) {
   document.getElementById("upload-list").append(item);
   const request = new XMLHttpRequest();
   request.open("POST", `/api/v1/jobs/${id}/documents`);
-  const csrf = sessionStorage.getItem(CSRF_KEY);
+  const csrf = tokens.getItem(CSRF_KEY);
   if (csrf) request.setRequestHeader("X-CSRF-Token", csrf);
   request.upload.addEventListener("progress", (event) => {
     if (event.lengthComputable) bar.value = (100 * event.loaded) / event.total;
@@ -380,6 +416,39 @@ function teamPage() {
   });
 }
 
+/// The security page: ending sessions and making new backup codes (behind a step-up).
+function securityPage() {
+  for (const row of document.querySelectorAll("#sessions tbody tr")) {
+    row.querySelector(".end-session").addEventListener("click", async () => {
+      show("error", false);
+      try {
+        await api("DELETE", `/api/v1/me/sessions/${row.dataset.session}`);
+        if (row.dataset.current) {
+          tokens.removeItem(CSRF_KEY);
+          window.location.assign("/login");
+        } else {
+          row.remove();
+          done("Session ended.");
+        }
+      } catch (error) { fail(error); }
+    });
+  }
+  document.getElementById("new-codes").addEventListener("click", async () => {
+    show("error", false);
+    try {
+      const fresh = await withStepUp(() => api("POST", "/api/v1/me/backup-codes"));
+      const list = document.getElementById("backup-codes");
+      list.replaceChildren(...fresh.backup_codes.map((code) => {
+        const item = document.createElement("li");
+        item.textContent = code;
+        return item;
+      }));
+      document.getElementById("codes-left").textContent = `${fresh.backup_codes.length} left`;
+      show("new-codes-shown", true);
+    } catch (error) { fail(error); }
+  });
+}
+
 /// The audit log's verify button.
 function auditPage() {
   document.getElementById("verify").addEventListener("click", async () => {
@@ -418,7 +487,7 @@ function signOut() {
   if (!button) return;
   button.addEventListener("click", async () => {
     try { await api("POST", "/api/v1/auth/logout"); } catch (error) { /* signed out anyway */ }
-    sessionStorage.removeItem(CSRF_KEY);
+    tokens.removeItem(CSRF_KEY);
     window.location.assign("/login");
   });
 }
@@ -432,6 +501,7 @@ document.addEventListener("DOMContentLoaded", () => {
   if (document.body.dataset.page === "audit") auditPage();
   if (document.body.dataset.page === "settings") settingsPage();
   if (document.body.dataset.page === "team") teamPage();
+  if (document.body.dataset.page === "security") securityPage();
   idleTimer();
   signOut();
 });

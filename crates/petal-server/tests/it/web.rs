@@ -107,10 +107,18 @@ async fn the_job_page_shows_criteria_and_ranking_and_offers_upload_to_those_who_
     assert!(html.contains("<form id=\"upload\""));
     assert!(html.contains("<table id=\"results\">"));
     assert!(!html.contains("<i>Penhaligon"), "candidate text is escaped");
+    // The pictures: one candidate in the 70s band, and the coverage of each criterion.
+    assert!(html.contains("<svg id=\"score-chart\""), "{html}");
+    let score = html.split("<td>").nth(4).unwrap().split('<').next().unwrap().to_owned();
+    let band = format!("{}0–{}9: 1", &score[..1], &score[..1]);
+    assert!(html.contains(&band), "{band} in {html}");
+    assert!(html.contains("aria-label=\"2:1 degree or above: 1 met\""), "{html}");
+    assert!(html.contains("<form id=\"bulk\"") && html.contains("class=\"pick\""));
     let as_viewer =
         app.as_user(&viewer, Method::GET, &path).send().await.unwrap().text().await.unwrap();
     assert!(!as_viewer.contains("<form id=\"upload\""), "a Viewer is not offered uploads");
-    assert!(as_viewer.contains("<table id=\"results\">"));
+    assert!(!as_viewer.contains("id=\"bulk\"") && !as_viewer.contains("class=\"pick\""));
+    assert!(as_viewer.contains("<table id=\"results\">") && as_viewer.contains("score-chart"));
     let outsider = app.admin_of_new_org("Quay").await;
     let hidden = app.as_user(&outsider, Method::GET, &path).send().await.unwrap();
     assert_eq!(hidden.status(), 404);
@@ -214,3 +222,28 @@ async fn the_team_page_is_for_admins(backend: Backend) {
     assert_eq!(page(&reviewer).await.unwrap().status(), 403);
 }
 on_both_backends!(the_team_page_is_for_admins);
+
+async fn the_security_page_shows_ones_own_sessions_and_factors(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin_of_new_org("Harbour").await;
+    let viewer = app.member(&admin, "vic@harbour.test", "viewer").await;
+    let again = app.sign_in(&viewer).await;
+    let page = |user| app.as_user(user, Method::GET, "/security").send();
+    let html = page(&again).await.unwrap().text().await.unwrap();
+    assert_strict_html(&html);
+    // Both of the Viewer's sessions, this one marked; none of the Admin's.
+    assert_eq!(html.matches("class=\"link end-session\"").count(), 2, "{html}");
+    assert_eq!(html.matches("this session").count(), 1);
+    assert!(html.contains("Authenticator app: <strong>enrolled"));
+    assert!(html.contains("Passkey: <strong>not enrolled"));
+    assert!(html.contains("10 left"), "{html}");
+    assert!(!html.contains("Security alerts"), "alerts are for Admins");
+    let admin_page = page(&admin).await.unwrap().text().await.unwrap();
+    assert_eq!(admin_page.matches("class=\"link end-session\"").count(), 1);
+    assert!(admin_page.contains("<h2>Security alerts</h2>"));
+    let anonymous = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
+    let response = anonymous.get(app.url("/security")).send().await.unwrap();
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], "/login");
+}
+on_both_backends!(the_security_page_shows_ones_own_sessions_and_factors);
