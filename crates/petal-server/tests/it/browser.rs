@@ -1,8 +1,9 @@
-//! The web UI in a real headless Chromium: first sign-in with TOTP enrolment, the jobs page,
-//! signing out, and the idle timeout.
+//! The web UI in a real headless Chromium: first sign-in with TOTP enrolment, a job from the
+//! form to a decision, the Admin's pages, the idle timeout; a Viewer who is offered (and
+//! allowed) nothing more than reading; bulk decisions, sessions and backup codes.
 
 use crate::support::browser::Browser;
-use crate::support::{Backend, TestApp};
+use crate::support::{Backend, SignedIn, TestApp};
 use fantoccini::Locator;
 
 const ORLA: &str = "Orla Penhaligon\norla.penhaligon@example.test\nLLB Law, 2:1, University of Leeds\n\
@@ -184,4 +185,117 @@ async fn first_sign_in_enrols_totp_and_the_idle_timeout_signs_out() {
     browser.at("/login").await;
     browser.client.goto(&app.url("/jobs")).await.unwrap();
     browser.at("/login").await;
+}
+
+/// Signs `user` in through the sign-in page with their password and a fresh TOTP code.
+async fn sign_in(browser: &Browser, app: &TestApp, user: &SignedIn) {
+    browser.client.goto(&app.url("/login")).await.unwrap();
+    browser.fill("#email", &user.email).await;
+    browser.fill("#password", crate::support::PASSWORD).await;
+    browser.shown("#password-step button").await.click().await.unwrap();
+    app.next_step();
+    browser.fill("#code", &app.totp_code(&user.totp_secret, 0)).await;
+    browser.shown("#code-step button").await.click().await.unwrap();
+    browser.at("/jobs").await;
+}
+
+/// Runs `fetch(method, path)` in the page, as the signed-in user's browser would (cookie and
+/// CSRF token), and returns the status.
+async fn fetch_status(browser: &Browser, method: &str, path: &str) -> u64 {
+    let script = "const [method, path, done] = arguments;
+        fetch(path, {method, credentials: 'same-origin',
+            headers: {'X-CSRF-Token': localStorage.getItem('petal.csrf') || ''}})
+          .then((r) => done(r.status), () => done(0));";
+    let status =
+        browser.client.execute_async(script, vec![method.into(), path.into()]).await.unwrap();
+    status.as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn a_viewer_reads_and_a_reviewer_decides_in_bulk_and_manages_sessions() {
+    let Some(browser) = Browser::start().await else { return };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let admin = app.admin_of_new_org("Harbour").await;
+    let viewer = app.member(&admin, "vic@harbour.test", "viewer").await;
+    let reviewer = app.member(&admin, "rita@harbour.test", "reviewer").await;
+    let job = app.create_job_with(&admin, "Associate", crate::support::trainee_criteria()).await;
+    let job = job["id"].as_str().unwrap().to_owned();
+    let cvs: Vec<(String, Vec<u8>)> = (1..=12)
+        .map(|seed| {
+            let text = petal_documents::corpus::uk_cv_lines(seed).join("\n");
+            (format!("cv-{seed}.txt"), text.into_bytes())
+        })
+        .collect();
+    let files: Vec<(&str, Vec<u8>)> = cvs.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
+    app.upload_ok(&admin, &job, &files).await;
+    app.wait_for_job(&admin, &job).await;
+
+    // The Viewer: the ranking and its pictures, but no upload, no bulk decision, no control to
+    // open a CV; forcing the link from their browser is refused, and so is the new-job page.
+    sign_in(&browser, &app, &viewer).await;
+    browser.client.goto(&app.url(&format!("/jobs/{job}"))).await.unwrap();
+    browser.shown("#score-chart").await;
+    let coverage = browser.shown("#coverage-chart").await.text().await.unwrap();
+    assert!(coverage.contains("2:1 degree or above") && coverage.contains("met"), "{coverage}");
+    for absent in ["#upload", "#bulk", ".pick"] {
+        assert!(browser.client.find(Locator::Css(absent)).await.is_err(), "{absent} shown");
+    }
+    browser.shown("#results td a").await.click().await.unwrap();
+    browser.shown(".verdicts").await;
+    let document = browser.shown("#candidate").await.attr("data-document").await.unwrap().unwrap();
+    for absent in ["#open-original", "#decide"] {
+        assert!(browser.client.find(Locator::Css(absent)).await.is_err(), "{absent} shown");
+    }
+    browser.snap("candidate-viewer").await;
+    let forced = fetch_status(&browser, "POST", &format!("/api/v1/documents/{document}/url")).await;
+    assert_eq!(forced, 403);
+    let decision = format!("/api/v1/documents/{document}/decision");
+    assert_eq!(fetch_status(&browser, "PUT", &decision).await, 403);
+    assert_eq!(fetch_status(&browser, "GET", "/jobs/new").await, 403);
+    browser.shown("#sign-out").await.click().await.unwrap();
+    browser.at("/login").await;
+
+    // The Reviewer: every candidate selected and put on hold at once.
+    sign_in(&browser, &app, &reviewer).await;
+    browser.client.goto(&app.url(&format!("/jobs/{job}"))).await.unwrap();
+    browser.shown("#pick-all").await.click().await.unwrap();
+    browser.shown("#bulk-decision").await.select_by_value("hold").await.unwrap();
+    browser.snap("job-charts").await;
+    browser.shown("#bulk button").await.click().await.unwrap();
+    let mut holds = 0;
+    for _ in 0..200 {
+        let table = browser.shown("#results").await.text().await.unwrap();
+        holds = table.matches("hold").count();
+        if holds == 12 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(holds, 12, "every row shows its decision");
+    let recorded = app.audit_actions().await;
+    assert_eq!(recorded.iter().filter(|(action, ..)| action == "decision.recorded").count(), 12);
+
+    // The security page: the Reviewer's other session (the API's) is ended there, and new
+    // backup codes come after the password and a code.
+    browser.shown("nav a[href='/security']").await.click().await.unwrap();
+    browser.at("/security").await;
+    let rows = browser.client.find_all(Locator::Css("#sessions tbody tr")).await.unwrap();
+    assert_eq!(rows.len(), 2);
+    browser.shown("#sessions tr:not([data-current]) .end-session").await.click().await.unwrap();
+    assert_eq!(browser.shown("#done").await.text().await.unwrap(), "Session ended.");
+    let api_session =
+        app.as_user(&reviewer, reqwest::Method::GET, "/api/v1/me").send().await.unwrap();
+    assert_eq!(api_session.status(), 401, "the ended session no longer works");
+    app.clock.advance(chrono::Duration::minutes(6));
+    browser.shown("#new-codes").await.click().await.unwrap();
+    browser.fill("#reauth-password", crate::support::PASSWORD).await;
+    app.next_step();
+    browser.fill("#reauth-code", &app.totp_code(&reviewer.totp_secret, 0)).await;
+    browser.shown("#reauth button").await.click().await.unwrap();
+    browser.shown("#new-codes-shown").await;
+    let codes = browser.client.find_all(Locator::Css("#backup-codes li")).await.unwrap();
+    assert_eq!(codes.len(), 10);
+    let old = &reviewer.backup_codes[0];
+    assert!(!browser.shown("#backup-codes").await.text().await.unwrap().contains(old.as_str()));
+    browser.snap("security").await;
 }
