@@ -237,6 +237,33 @@ function followProgress(id, status) {
   poll();
 }
 
+/// What the value field of each criterion type asks for.
+const VALUE_HINTS = {
+  skill: { placeholder: "e.g. Rust" },
+  years_experience: { placeholder: "years, then an area: 3 litigation" },
+  degree_class: { placeholder: "e.g. upper_second", list: "degree-classes" },
+  legal_qualification: { placeholder: "e.g. sqe1, sqe2", list: "qualifications" },
+  language: { placeholder: "e.g. French" },
+};
+
+/// A typed requirement as the API takes it, from the type and the value typed; the API checks
+/// it and says what is wrong.
+function requirement(type, value) {
+  if (type === "skill") return { type, skill: value };
+  if (type === "language") return { type, language: value };
+  if (type === "degree_class") return { type, minimum: value };
+  if (type === "legal_qualification") {
+    return { type, qualifications: value.split(",").map((q) => q.trim()).filter((q) => q) };
+  }
+  if (type === "years_experience") {
+    const [years, ...area] = value.split(/\s+/);
+    const typed = { type, minimum: Number(years) };
+    if (area.length) typed.area = area.join(" ");
+    return typed;
+  }
+  return { type };
+}
+
 /// The new-job form: criteria rows added and removed in the page, sent as one request.
 function newJobPage() {
   const rows = document.querySelector("#criteria-editor tbody");
@@ -244,6 +271,14 @@ function newJobPage() {
   const addRow = () => {
     const row = template.content.firstElementChild.cloneNode(true);
     row.querySelector(".c-remove").addEventListener("click", () => row.remove());
+    const type = row.querySelector(".c-type");
+    const value = row.querySelector(".c-value");
+    type.addEventListener("change", () => {
+      const hint = VALUE_HINTS[type.value];
+      value.disabled = hint === undefined;
+      value.placeholder = hint ? hint.placeholder : "";
+      if (hint && hint.list) value.setAttribute("list", hint.list); else value.removeAttribute("list");
+    });
     rows.append(row);
     return row;
   };
@@ -255,11 +290,16 @@ function newJobPage() {
     event.preventDefault();
     show("error", false);
     const criteria = [...rows.querySelectorAll("tr")]
-      .map((row) => ({
-        text: row.querySelector(".c-text").value.trim(),
-        kind: row.querySelector(".c-kind").value,
-        weight: Number(row.querySelector(".c-weight").value),
-      }))
+      .map((row) => {
+        const criterion = {
+          text: row.querySelector(".c-text").value.trim(),
+          kind: row.querySelector(".c-kind").value,
+          weight: Number(row.querySelector(".c-weight").value),
+        };
+        const type = row.querySelector(".c-type").value;
+        if (type) criterion.requirement = requirement(type, row.querySelector(".c-value").value.trim());
+        return criterion;
+      })
       .filter((criterion) => criterion.text !== "");
     try {
       const job = await api("POST", "/api/v1/jobs", {

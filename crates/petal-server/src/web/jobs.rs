@@ -10,7 +10,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use petal_domain::{DocumentId, JobId, Permission};
-use petal_screening::criteria::Criterion;
+use petal_screening::criteria::{Criterion, Requirement};
 use petal_screening::fairness::proxy_warnings;
 use petal_storage::{documents, jobs, orgs};
 /// A job as the dashboard lists it.
@@ -71,6 +71,33 @@ struct CriterionRow {
     text: String,
     kind: String,
     weight: String,
+    /// What the engine judges, in words.
+    read_as: String,
+}
+
+/// What a criterion asks for, in words, as the engine reads it.
+fn read_as(requirement: &Requirement) -> String {
+    match requirement {
+        Requirement::Skill { skill, synonyms } if synonyms.is_empty() => format!("skill: {skill}"),
+        Requirement::Skill { skill, synonyms } => {
+            format!("skill: {skill} (or {})", synonyms.join(", "))
+        }
+        Requirement::YearsExperience { minimum, area: None } => {
+            format!("at least {minimum} years of experience")
+        }
+        Requirement::YearsExperience { minimum, area: Some(area) } => {
+            format!("at least {minimum} years of experience, in {area}")
+        }
+        Requirement::DegreeClass { minimum } => {
+            format!("a degree of {} or better", api_name(minimum))
+        }
+        Requirement::LegalQualification { qualifications } => format!(
+            "qualifications: {}",
+            qualifications.iter().map(api_name).collect::<Vec<_>>().join(" and ")
+        ),
+        Requirement::Language { language } => format!("fluent {language}"),
+        Requirement::FreeText => "the criterion's own words".to_owned(),
+    }
 }
 
 /// A screened candidate as the job page lists them.
@@ -182,6 +209,7 @@ pub(super) async fn job_page(
             .map(|c| CriterionRow {
                 kind: api_name(&c.kind),
                 weight: api_name(&c.weight),
+                read_as: read_as(&c.effective_requirement()),
                 text: c.text,
             })
             .collect(),
@@ -301,4 +329,26 @@ pub(super) async fn candidate_page(
         can_decide: role.allows(Permission::RecordDecisions),
     };
     Ok(render(&page))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use petal_screening::criteria::interpret;
+
+    #[test]
+    fn each_requirement_reads_as_words() {
+        let cases = [
+            ("2:1 degree or above", "a degree of upper second or better"),
+            ("3 years' experience in litigation", "at least 3 years of experience, in litigation"),
+            ("SQE1 and SQE2", "qualifications: sqe1 and sqe2"),
+            ("Fluent French", "fluent french"),
+            ("Enthusiasm for pro bono work", "the criterion's own words"),
+        ];
+        for (text, words) in cases {
+            assert_eq!(read_as(&interpret(text)), words, "{text}");
+        }
+        let typed = Requirement::Skill { skill: "Rust".into(), synonyms: vec!["rustlang".into()] };
+        assert_eq!(read_as(&typed), "skill: Rust (or rustlang)");
+    }
 }

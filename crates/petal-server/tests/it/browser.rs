@@ -67,10 +67,25 @@ async fn first_sign_in_enrols_totp_and_the_idle_timeout_signs_out() {
     browser.snap("new-job").await;
     texts[2].clear().await.unwrap();
     texts[2].send_keys("Native English speaker").await.unwrap();
+    // A fourth criterion, typed explicitly: two years of experience in litigation.
+    browser.shown("#add-criterion").await.click().await.unwrap();
+    let row = browser.shown("#criteria-editor tbody tr:last-child").await;
+    row.find(Locator::Css(".c-text")).await.unwrap().send_keys("Disputes work").await.unwrap();
+    let kind = row.find(Locator::Css(".c-type")).await.unwrap();
+    kind.select_by_value("years_experience").await.unwrap();
+    let value = row.find(Locator::Css(".c-value")).await.unwrap();
+    value.send_keys("2 litigation").await.unwrap();
     browser.shown("#new-job button[type=submit]").await.click().await.unwrap();
     browser.shown(".warning").await;
     let warning = browser.shown(".warning").await.text().await.unwrap();
     assert!(warning.contains("Native English"), "{warning}");
+    let criteria = browser.shown(".criteria").await.text().await.unwrap();
+    assert!(criteria.contains("a degree of upper second or better"), "{criteria}");
+    assert!(
+        criteria.contains("Disputes work")
+            && criteria.contains("at least 2 years of experience, in litigation"),
+        "{criteria}"
+    );
     let files = tempfile::tempdir().unwrap();
     let cv = files.path().join("orla.txt");
     std::fs::write(&cv, ORLA).unwrap();
