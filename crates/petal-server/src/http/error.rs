@@ -41,6 +41,11 @@ impl ApiError {
         self.status
     }
 
+    /// The message for the person, as the body carries it.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     /// 404: also the answer for another organisation's ids, which behave exactly like ids
     /// that do not exist.
     pub fn not_found() -> Self {
@@ -100,17 +105,16 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Replaces any error response that is not already JSON (axum's 405, tower-http's 408 and
-/// 413, a caught panic's 500) with the standard error body, keeping headers such as `Allow`
-/// and `Retry-After`.
+/// Replaces any error response that is not already JSON or a web page's own HTML error page
+/// (so axum's 405, tower-http's 408 and 413, a caught panic's 500) with the standard error
+/// body, keeping headers such as `Allow` and `Retry-After`.
 pub async fn json_errors(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
-    let is_json = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_json {
+    let answered = response.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"text/html")
+    });
+    if !(status.is_client_error() || status.is_server_error()) || answered {
         return response;
     }
     let (mut parts, _) = response.into_parts();
@@ -145,5 +149,23 @@ mod tests {
         let body = axum::body::to_bytes(response.into_body(), 4096).await.unwrap();
         let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(json["error"]["code"], "too_many_requests");
+    }
+
+    #[tokio::test]
+    async fn a_pages_own_html_error_is_kept() {
+        let app = Router::new()
+            .route(
+                "/page",
+                get(|| async {
+                    (StatusCode::FORBIDDEN, axum::response::Html("<h1>Not for your role</h1>"))
+                }),
+            )
+            .layer(axum::middleware::from_fn(json_errors));
+        let request = Request::builder().uri("/page").body(Body::empty()).unwrap();
+        let response = app.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "text/html; charset=utf-8");
+        let body = axum::body::to_bytes(response.into_body(), 4096).await.unwrap();
+        assert_eq!(&body[..], b"<h1>Not for your role</h1>");
     }
 }

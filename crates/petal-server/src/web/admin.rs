@@ -1,6 +1,6 @@
 //! The Admins' pages: the audit log, the organisation's settings and the team.
 
-use super::{Me, idle_seconds, page_user, render};
+use super::{Me, PageError, idle_seconds, page_user, render};
 use crate::auth::extract::{Authorized, ManageSettings, ManageUsers, ReadAudit};
 use crate::http::audit::AuditQuery;
 use crate::http::{ApiError, AppState};
@@ -48,7 +48,7 @@ pub(super) async fn audit_page(
     State(state): State<AppState>,
     session: Result<Authorized<ReadAudit>, ApiError>,
     query: Result<Query<AuditQuery>, QueryRejection>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let user = match page_user(session) {
         Ok(user) => user,
         Err(elsewhere) => return Ok(elsewhere.into_response()),
@@ -160,7 +160,7 @@ struct SettingsPage {
 pub(super) async fn settings_page(
     State(state): State<AppState>,
     session: Result<Authorized<ManageSettings>, ApiError>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let user = match page_user(session) {
         Ok(user) => user,
         Err(elsewhere) => return Ok(elsewhere.into_response()),
@@ -209,7 +209,7 @@ struct TeamPage {
 pub(super) async fn team_page(
     State(state): State<AppState>,
     session: Result<Authorized<ManageUsers>, ApiError>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let user = match page_user(session) {
         Ok(user) => user,
         Err(elsewhere) => return Ok(elsewhere.into_response()),

@@ -1,7 +1,7 @@
 //! The recruiting pages: the jobs dashboard, the new-job form, a job with its ranking and
 //! charts, and a candidate with the evidence.
 
-use super::{Me, api_name, charts, idle_seconds, page_user, render};
+use super::{Me, PageError, api_name, charts, idle_seconds, page_user, render};
 use crate::auth::extract::{Authorized, ManageJobs, ReadJobs};
 use crate::http::documents::{job_with_key, open_view};
 use crate::http::results::ResultView;
@@ -36,7 +36,7 @@ struct JobsPage {
 pub(super) async fn job_list(
     State(state): State<AppState>,
     session: Result<Authorized<ReadJobs>, ApiError>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let user = match page_user(session) {
         Ok(user) => user,
         Err(elsewhere) => return Ok(elsewhere.into_response()),
@@ -145,7 +145,7 @@ struct NewJobPage {
 pub(super) async fn new_job(
     State(state): State<AppState>,
     session: Result<Authorized<ManageJobs>, ApiError>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let user = match page_user(session) {
         Ok(user) => user,
         Err(elsewhere) => return Ok(elsewhere.into_response()),
@@ -162,7 +162,7 @@ pub(super) async fn job_page(
     State(state): State<AppState>,
     session: Result<Authorized<ReadJobs>, ApiError>,
     Path(id): Path<JobId>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let user = match page_user(session) {
         Ok(user) => user,
         Err(elsewhere) => return Ok(elsewhere.into_response()),
@@ -277,7 +277,7 @@ pub(super) async fn candidate_page(
     State(state): State<AppState>,
     session: Result<Authorized<ReadJobs>, ApiError>,
     Path(id): Path<DocumentId>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let user = match page_user(session) {
         Ok(user) => user,
         Err(elsewhere) => return Ok(elsewhere.into_response()),

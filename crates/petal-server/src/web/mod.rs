@@ -69,6 +69,55 @@ fn render(page: &impl Template) -> Response {
     }
 }
 
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    me: Option<Me>,
+    idle_seconds: i64,
+    status: u16,
+    heading: &'static str,
+    message: &'a str,
+}
+
+/// A page's refusal or failure, answered as an HTML page with the API error's status and
+/// message (the API's own routes answer JSON).
+pub(super) struct PageError(ApiError);
+
+impl From<ApiError> for PageError {
+    fn from(error: ApiError) -> Self {
+        PageError(error)
+    }
+}
+
+impl From<petal_storage::StorageError> for PageError {
+    fn from(error: petal_storage::StorageError) -> Self {
+        PageError(error.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let status = self.0.status();
+        let heading = match status {
+            StatusCode::FORBIDDEN => "Not for your role",
+            StatusCode::NOT_FOUND => "Not found",
+            s if s.is_server_error() => "Something went wrong",
+            _ => "This cannot be shown",
+        };
+        let page = ErrorPage {
+            me: None,
+            idle_seconds: 0,
+            status: status.as_u16(),
+            heading,
+            message: self.0.message(),
+        };
+        match page.render() {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(e) => ApiError::internal(&e).into_response(),
+        }
+    }
+}
+
 /// Where a browser without a session goes.
 fn to_login() -> Response {
     Redirect::to("/login").into_response()
@@ -86,7 +135,7 @@ impl IntoResponse for Elsewhere {
     fn into_response(self) -> Response {
         match self {
             Elsewhere::Login => to_login(),
-            Elsewhere::Refused(error) => error.into_response(),
+            Elsewhere::Refused(error) => PageError(error).into_response(),
         }
     }
 }

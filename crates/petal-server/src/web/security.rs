@@ -2,7 +2,7 @@
 //! their second factors and a fresh set of backup codes; for Admins, the organisation's
 //! recent security alerts too.
 
-use super::{Me, idle_seconds, page_session, render};
+use super::{Me, PageError, idle_seconds, page_session, render};
 use crate::auth::extract::Authenticated;
 use crate::http::{ApiError, AppState};
 use askama::Template;
@@ -55,7 +55,7 @@ fn time(at: chrono::DateTime<chrono::Utc>) -> String {
 pub(super) async fn security_page(
     State(state): State<AppState>,
     session: Result<Authenticated, ApiError>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let user = match page_session(session) {
         Ok(user) => user,
         Err(elsewhere) => return Ok(elsewhere.into_response()),

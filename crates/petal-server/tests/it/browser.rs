@@ -266,7 +266,10 @@ async fn a_viewer_reads_and_a_reviewer_decides_in_bulk_and_manages_sessions() {
     assert_eq!(forced, 403);
     let decision = format!("/api/v1/documents/{document}/decision");
     assert_eq!(fetch_status(&browser, "PUT", &decision).await, 403);
-    assert_eq!(fetch_status(&browser, "GET", "/jobs/new").await, 403);
+    browser.client.goto(&app.url("/jobs/new")).await.unwrap();
+    assert_eq!(browser.shown("#problem h1").await.text().await.unwrap(), "Not for your role");
+    browser.snap("refused").await;
+    browser.shown("#problem a[href='/jobs']").await.click().await.unwrap();
     browser.shown("#sign-out").await.click().await.unwrap();
     browser.at("/login").await;
 

@@ -19,6 +19,15 @@ fn assert_strict_html(html: &str) {
     }
 }
 
+/// Asserts a page refused with `status` as an HTML page (not the API's JSON) saying `says`.
+async fn assert_refused_page(response: reqwest::Response, status: u16, says: &str) {
+    assert_eq!(response.status(), status);
+    assert_eq!(response.headers()["content-type"], "text/html; charset=utf-8");
+    let html = response.text().await.unwrap();
+    assert_strict_html(&html);
+    assert!(html.contains(says), "{says} in {html}");
+}
+
 async fn pages_render_strictly_and_need_a_session(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let browser = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
@@ -121,7 +130,7 @@ async fn the_job_page_shows_criteria_and_ranking_and_offers_upload_to_those_who_
     assert!(as_viewer.contains("<table id=\"results\">") && as_viewer.contains("score-chart"));
     let outsider = app.admin_of_new_org("Quay").await;
     let hidden = app.as_user(&outsider, Method::GET, &path).send().await.unwrap();
-    assert_eq!(hidden.status(), 404);
+    assert_refused_page(hidden, 404, "<h1>Not found</h1>").await;
 
     // The candidate: verdicts with their quoted evidence; the original and the decision only
     // for those who may (and the API refuses a Viewer who forces it).
@@ -144,7 +153,7 @@ async fn the_job_page_shows_criteria_and_ranking_and_offers_upload_to_those_who_
         .unwrap();
     assert_eq!(forced.status(), 403);
     let elsewhere = app.as_user(&outsider, Method::GET, &candidate).send().await.unwrap();
-    assert_eq!(elsewhere.status(), 404);
+    assert_refused_page(elsewhere, 404, "<h1>Not found</h1>").await;
 }
 on_both_backends!(the_job_page_shows_criteria_and_ranking_and_offers_upload_to_those_who_may);
 
@@ -163,7 +172,7 @@ async fn the_new_job_form_is_for_those_who_may_create_jobs(backend: Backend) {
     assert!(dashboard(&admin).await.unwrap().text().await.unwrap().contains("href=\"/jobs/new\""));
     assert!(!dashboard(&viewer).await.unwrap().text().await.unwrap().contains("/jobs/new"));
     let refused = app.as_user(&viewer, Method::GET, "/jobs/new").send().await.unwrap();
-    assert_eq!(refused.status(), 403);
+    assert_refused_page(refused, 403, "<h1>Not for your role</h1>").await;
 }
 on_both_backends!(the_new_job_form_is_for_those_who_may_create_jobs);
 
@@ -219,7 +228,7 @@ async fn the_team_page_is_for_admins(backend: Backend) {
     // Actions for the others, none for the Admin's own row.
     assert_eq!(html.matches("class=\"link deactivate\"").count(), 1);
     assert!(html.contains(&format!("data-user=\"{}\"", reviewer.user_id)));
-    assert_eq!(page(&reviewer).await.unwrap().status(), 403);
+    assert_refused_page(page(&reviewer).await.unwrap(), 403, "Your role (reviewer) may not").await;
 }
 on_both_backends!(the_team_page_is_for_admins);
 

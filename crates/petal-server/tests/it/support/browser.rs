@@ -38,7 +38,7 @@ impl Browser {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        for _ in 0..200 {
+        for _ in 0..800 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
                 break;
             }
@@ -72,12 +72,25 @@ impl Browser {
         let serde_json::Value::Object(capabilities) = capabilities else { unreachable!() };
         // The WebDriver connection is plain HTTP, but the connector wants a TLS provider.
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-        let client = ClientBuilder::rustls()
-            .unwrap()
-            .capabilities(capabilities)
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-            .unwrap();
+        // Starting Chromium can fail on a loaded machine (many tests at once on two cores):
+        // tried three times, and the last failure is reported.
+        let mut attempt = 0;
+        let client = loop {
+            attempt += 1;
+            match ClientBuilder::rustls()
+                .unwrap()
+                .capabilities(capabilities.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(client) => break client,
+                Err(error) if attempt < 3 => {
+                    eprintln!("starting Chromium failed (attempt {attempt}): {error}");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                Err(error) => panic!("cannot start Chromium: {error}"),
+            }
+        };
         Some(Browser { client, driver, _profile: profile, downloads })
     }
 
