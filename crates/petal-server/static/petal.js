@@ -67,15 +67,31 @@ function loginPage() {
         document.getElementById("enrol-code").focus();
       } else {
         show("code-step", true);
+        show("sms-offer", login.methods.includes("sms"));
+        if (!login.methods.includes("totp")) {
+          document.getElementById("code-help").textContent =
+            "Ask for a code by text message, or enter one of your backup codes.";
+        }
         document.getElementById("code").focus();
       }
+    } catch (error) { fail(error); }
+  });
+  // Once a text message is asked for, a six-digit code is that message's.
+  let sixDigits = "totp";
+  document.getElementById("send-sms").addEventListener("click", async () => {
+    show("error", false);
+    try {
+      const sent = await api("POST", "/api/v1/auth/mfa/challenge", { mfa_token: mfaToken, method: "sms" });
+      sixDigits = "sms";
+      document.getElementById("sms-sent").textContent = `Sent to ${sent.to}; it expires in 5 minutes.`;
+      document.getElementById("code").focus();
     } catch (error) { fail(error); }
   });
   document.getElementById("code-step").addEventListener("submit", async (event) => {
     event.preventDefault();
     show("error", false);
     const code = document.getElementById("code").value.trim();
-    const method = /^\d{6}$/.test(code) ? "totp" : "backup_code";
+    const method = /^\d{6}$/.test(code) ? sixDigits : "backup_code";
     try {
       signedIn(await api("POST", "/api/v1/auth/mfa/verify", { mfa_token: mfaToken, method, code }));
       window.location.assign("/jobs");

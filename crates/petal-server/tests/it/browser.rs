@@ -194,7 +194,7 @@ async fn first_sign_in_enrols_totp_and_the_idle_timeout_signs_out() {
     browser.shown("#password-step button").await.click().await.unwrap();
     app.next_step();
     browser.fill("#code", &app.totp_code(&secret, 0)).await;
-    browser.shown("#code-step button").await.click().await.unwrap();
+    browser.shown("#code-step button[type=submit]").await.click().await.unwrap();
     browser.at("/jobs").await;
     browser.shown("#sign-out").await.click().await.unwrap();
     browser.at("/login").await;
@@ -210,7 +210,7 @@ async fn sign_in(browser: &Browser, app: &TestApp, user: &SignedIn) {
     browser.shown("#password-step button").await.click().await.unwrap();
     app.next_step();
     browser.fill("#code", &app.totp_code(&user.totp_secret, 0)).await;
-    browser.shown("#code-step button").await.click().await.unwrap();
+    browser.shown("#code-step button[type=submit]").await.click().await.unwrap();
     browser.at("/jobs").await;
 }
 
@@ -316,4 +316,34 @@ async fn a_viewer_reads_and_a_reviewer_decides_in_bulk_and_manages_sessions() {
     let old = &reviewer.backup_codes[0];
     assert!(!browser.shown("#backup-codes").await.text().await.unwrap().contains(old.as_str()));
     browser.snap("security").await;
+}
+
+#[tokio::test]
+async fn a_text_message_code_signs_in() {
+    let Some(browser) = Browser::start().await else { return };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (email, mfa_token) = crate::sms::pending_admin(&app).await;
+    assert_eq!(crate::sms::enrol_sms(&app, &mfa_token).await.status(), 200);
+
+    browser.client.goto(&app.url("/login")).await.unwrap();
+    browser.fill("#email", &email).await;
+    browser.fill("#password", crate::support::PASSWORD).await;
+    browser.shown("#password-step button").await.click().await.unwrap();
+    let help = browser.shown("#code-help").await.text().await.unwrap();
+    assert!(help.starts_with("Ask for a code by text message"), "{help}");
+    browser.shown("#send-sms").await.click().await.unwrap();
+    let sent = browser.shown("#sms-sent").await;
+    for _ in 0..200 {
+        if !sent.text().await.unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(sent.text().await.unwrap(), "Sent to +44••••••0123; it expires in 5 minutes.");
+    let messages = crate::sms::drain_outbox(&app);
+    assert_eq!(messages.len(), 1);
+    browser.snap("sign-in-sms").await;
+    browser.fill("#code", &messages[0].1).await;
+    browser.shown("#code-step button[type=submit]").await.click().await.unwrap();
+    browser.at("/jobs").await;
 }

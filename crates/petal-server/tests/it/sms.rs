@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 const PHONE: &str = "+447700900123";
 
 /// Takes every message from the SMS outbox: `(to, code)`.
-fn drain_outbox(app: &TestApp) -> Vec<(String, String)> {
+pub(crate) fn drain_outbox(app: &TestApp) -> Vec<(String, String)> {
     let dir = app.db.data_dir.path().join("sms-outbox");
     let mut messages = Vec::new();
     for entry in std::fs::read_dir(&dir).unwrap() {
@@ -41,13 +41,13 @@ fn sent_code(app: &TestApp) -> String {
 }
 
 /// A new organisation whose Admin has a pending login (no factor yet); returns `(email, mfa_token)`.
-async fn pending_admin(app: &TestApp) -> (String, String) {
+pub(crate) async fn pending_admin(app: &TestApp) -> (String, String) {
     let (_, invite) = app.create_org("Acme", "ada@acme.test").await;
     app.accept_invite(&invite, "Ada").await;
     ("ada@acme.test".to_owned(), app.mfa_token("ada@acme.test").await)
 }
 
-async fn enrol_sms(app: &TestApp, mfa_token: &str) -> reqwest::Response {
+pub(crate) async fn enrol_sms(app: &TestApp, mfa_token: &str) -> reqwest::Response {
     let setup = app
         .post_json(
             "/api/v1/auth/mfa/sms/setup",
