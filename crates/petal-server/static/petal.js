@@ -46,6 +46,61 @@ function signedIn(session) {
   tokens.setItem(CSRF_KEY, session.csrf_token);
 }
 
+/// WebAuthn speaks ArrayBuffers; the API speaks base64url (as webauthn-rs writes it).
+function fromBase64Url(text) {
+  const base64 = text.replace(/-/g, "+").replace(/_/g, "/");
+  return Uint8Array.from(atob(base64 + "=".repeat((4 - (base64.length % 4)) % 4)), (c) => c.charCodeAt(0));
+}
+
+function toBase64Url(buffer) {
+  const bytes = new Uint8Array(buffer);
+  let text = "";
+  for (const byte of bytes) text += String.fromCharCode(byte);
+  return btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/// Asks the browser for a passkey assertion for the server's `options` (from
+/// `/auth/mfa/passkey/login/start`); the credential as the API takes it.
+async function passkeyAssertion(options) {
+  const publicKey = options.publicKey;
+  publicKey.challenge = fromBase64Url(publicKey.challenge);
+  for (const allowed of publicKey.allowCredentials || []) allowed.id = fromBase64Url(allowed.id);
+  const credential = await navigator.credentials.get({ publicKey });
+  const response = credential.response;
+  return {
+    id: credential.id,
+    rawId: toBase64Url(credential.rawId),
+    type: credential.type,
+    extensions: credential.getClientExtensionResults(),
+    response: {
+      authenticatorData: toBase64Url(response.authenticatorData),
+      clientDataJSON: toBase64Url(response.clientDataJSON),
+      signature: toBase64Url(response.signature),
+      userHandle: response.userHandle ? toBase64Url(response.userHandle) : null,
+    },
+  };
+}
+
+/// Asks the browser to create a passkey for the server's `options` (from
+/// `/auth/mfa/passkey/register/start`); the credential as the API takes it.
+async function passkeyCreation(options) {
+  const publicKey = options.publicKey;
+  publicKey.challenge = fromBase64Url(publicKey.challenge);
+  publicKey.user.id = fromBase64Url(publicKey.user.id);
+  for (const excluded of publicKey.excludeCredentials || []) excluded.id = fromBase64Url(excluded.id);
+  const credential = await navigator.credentials.create({ publicKey });
+  return {
+    id: credential.id,
+    rawId: toBase64Url(credential.rawId),
+    type: credential.type,
+    extensions: credential.getClientExtensionResults(),
+    response: {
+      attestationObject: toBase64Url(credential.response.attestationObject),
+      clientDataJSON: toBase64Url(credential.response.clientDataJSON),
+    },
+  };
+}
+
 function loginPage() {
   let mfaToken = null;
   document.getElementById("password-step").addEventListener("submit", async (event) => {
@@ -63,11 +118,13 @@ function loginPage() {
         const svg = new DOMParser().parseFromString(setup.qr_svg, "image/svg+xml").documentElement;
         document.getElementById("qr").replaceChildren(document.importNode(svg, true));
         document.getElementById("secret").textContent = setup.secret;
+        show("passkey-enrol", login.methods.includes("passkey") && Boolean(window.PublicKeyCredential));
         show("enrol-step", true);
         document.getElementById("enrol-code").focus();
       } else {
         show("code-step", true);
         show("sms-offer", login.methods.includes("sms"));
+        show("passkey-offer", login.methods.includes("passkey"));
         if (!login.methods.includes("totp")) {
           document.getElementById("code-help").textContent =
             "Ask for a code by text message, or enter one of your backup codes.";
@@ -97,6 +154,35 @@ function loginPage() {
       window.location.assign("/jobs");
     } catch (error) { fail(error); }
   });
+  document.getElementById("use-passkey").addEventListener("click", async () => {
+    show("error", false);
+    try {
+      const options = await api("POST", "/api/v1/auth/mfa/passkey/login/start", { mfa_token: mfaToken });
+      const credential = await passkeyAssertion(options);
+      signedIn(await api("POST", "/api/v1/auth/mfa/passkey/login/finish", { mfa_token: mfaToken, credential }));
+      window.location.assign("/jobs");
+    } catch (error) { fail(error); }
+  });
+  const showBackupCodes = (session) => {
+    const list = document.getElementById("backup-codes");
+    for (const code of session.backup_codes || []) {
+      const item = document.createElement("li");
+      item.textContent = code;
+      list.appendChild(item);
+    }
+    show("enrol-step", false);
+    show("backup-step", true);
+  };
+  document.getElementById("register-passkey").addEventListener("click", async () => {
+    show("error", false);
+    try {
+      const options = await api("POST", "/api/v1/auth/mfa/passkey/register/start", { mfa_token: mfaToken });
+      const credential = await passkeyCreation(options);
+      const session = await api("POST", "/api/v1/auth/mfa/passkey/register/finish", { mfa_token: mfaToken, credential });
+      signedIn(session);
+      showBackupCodes(session);
+    } catch (error) { fail(error); }
+  });
   document.getElementById("enrol-step").addEventListener("submit", async (event) => {
     event.preventDefault();
     show("error", false);
@@ -105,14 +191,7 @@ function loginPage() {
         mfa_token: mfaToken, code: document.getElementById("enrol-code").value.trim(),
       });
       signedIn(session);
-      const list = document.getElementById("backup-codes");
-      for (const code of session.backup_codes || []) {
-        const item = document.createElement("li");
-        item.textContent = code;
-        list.appendChild(item);
-      }
-      show("enrol-step", false);
-      show("backup-step", true);
+      showBackupCodes(session);
     } catch (error) { fail(error); }
   });
 }

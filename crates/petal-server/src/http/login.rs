@@ -127,7 +127,9 @@ pub async fn login(
         tx.commit().await?;
         // The factors this user can verify with (plus backup codes), or those they may enrol.
         let (next, methods) = if account.factors.is_empty() {
-            ("enroll", vec!["totp", "sms", "passkey"])
+            // Passkeys only where the server can offer them (under a domain name).
+            let passkey = state.auth.webauthn.is_some().then_some("passkey");
+            ("enroll", ["totp", "sms"].into_iter().chain(passkey).collect())
         } else {
             ("verify", [account.factors.as_slice(), &["backup_code"]].concat())
         };

@@ -117,13 +117,7 @@ async fn first_sign_in_enrols_totp_and_the_idle_timeout_signs_out() {
     );
     browser.fill("#note", "strong advocacy").await;
     browser.shown("#decide button").await.click().await.unwrap();
-    for _ in 0..200 {
-        if browser.shown("#current-decision").await.text().await.unwrap().contains("advance") {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let decided = browser.shown("#current-decision").await.text().await.unwrap();
+    let decided = browser.text_when("#current-decision", |t| t.contains("advance")).await;
     assert_eq!(decided, "advance: strong advocacy");
 
     // The audit log: what was just done is there, and the chain verifies.
@@ -131,13 +125,7 @@ async fn first_sign_in_enrols_totp_and_the_idle_timeout_signs_out() {
     browser.at("/audit").await;
     assert!(browser.shown("#events").await.text().await.unwrap().contains("decision.recorded"));
     browser.shown("#verify").await.click().await.unwrap();
-    for _ in 0..200 {
-        if browser.shown("#verify-result").await.text().await.unwrap().starts_with("Intact") {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let verified = browser.shown("#verify-result").await.text().await.unwrap();
+    let verified = browser.text_when("#verify-result", |t| t.starts_with("Intact")).await;
     assert!(verified.starts_with("Intact"), "{verified}");
     browser.snap("audit").await;
 
@@ -160,13 +148,7 @@ async fn first_sign_in_enrols_totp_and_the_idle_timeout_signs_out() {
     assert!(link.contains("/api/v1/exports/") && link.contains("&s="), "{link}");
     browser.fill("#erase-email", "orla.penhaligon@example.test").await;
     browser.shown("#erase button").await.click().await.unwrap();
-    for _ in 0..200 {
-        if browser.shown("#done").await.text().await.unwrap().starts_with("Erased") {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let erased = browser.shown("#done").await.text().await.unwrap();
+    let erased = browser.text_when("#done", |t| t.starts_with("Erased")).await;
     assert_eq!(erased, "Erased 1 document(s) in 1 job(s).");
     browser.client.refresh().await.unwrap();
     let kept = browser.shown("#retention").await.attr("value").await.unwrap();
@@ -280,16 +262,8 @@ async fn a_viewer_reads_and_a_reviewer_decides_in_bulk_and_manages_sessions() {
     browser.shown("#bulk-decision").await.select_by_value("hold").await.unwrap();
     browser.snap("job-charts").await;
     browser.shown("#bulk button").await.click().await.unwrap();
-    let mut holds = 0;
-    for _ in 0..200 {
-        let table = browser.shown("#results").await.text().await.unwrap();
-        holds = table.matches("hold").count();
-        if holds == 12 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert_eq!(holds, 12, "every row shows its decision");
+    let table = browser.text_when("#results", |t| t.matches("hold").count() == 12).await;
+    assert_eq!(table.matches("hold").count(), 12, "every row shows its decision: {table}");
     let recorded = app.audit_actions().await;
     assert_eq!(recorded.iter().filter(|(action, ..)| action == "decision.recorded").count(), 12);
 
@@ -332,18 +306,56 @@ async fn a_text_message_code_signs_in() {
     let help = browser.shown("#code-help").await.text().await.unwrap();
     assert!(help.starts_with("Ask for a code by text message"), "{help}");
     browser.shown("#send-sms").await.click().await.unwrap();
-    let sent = browser.shown("#sms-sent").await;
-    for _ in 0..200 {
-        if !sent.text().await.unwrap().is_empty() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert_eq!(sent.text().await.unwrap(), "Sent to +44••••••0123; it expires in 5 minutes.");
+    let sent = browser.text_when("#sms-sent", |t| !t.is_empty()).await;
+    assert_eq!(sent, "Sent to +44••••••0123; it expires in 5 minutes.");
     let messages = crate::sms::drain_outbox(&app);
     assert_eq!(messages.len(), 1);
     browser.snap("sign-in-sms").await;
     browser.fill("#code", &messages[0].1).await;
     browser.shown("#code-step button[type=submit]").await.click().await.unwrap();
     browser.at("/jobs").await;
+}
+
+#[tokio::test]
+async fn a_passkey_is_created_at_first_sign_in_and_signs_in_again() {
+    let Some(browser) = Browser::start().await else { return };
+    browser.add_virtual_authenticator().await;
+    // Passkeys need a domain name: the server and the browser use `localhost`.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let public = format!("http://localhost:{port}");
+    let app =
+        TestApp::spawn_on_port(Backend::Sqlite, port, &[("PETAL_PUBLIC_URL", public.clone())])
+            .await;
+    let (_, invite) = app.create_org("Harbour", "ada@harbour.test").await;
+    app.accept_invite(&invite, "Ada Admin").await;
+    let sign_in_form = || async {
+        browser.client.goto(&format!("{public}/login")).await.unwrap();
+        browser.fill("#email", "ada@harbour.test").await;
+        browser.fill("#password", crate::support::PASSWORD).await;
+        browser.shown("#password-step button").await.click().await.unwrap();
+    };
+
+    // First sign-in: a passkey instead of an authenticator app, then the backup codes.
+    sign_in_form().await;
+    browser.shown("#register-passkey").await.click().await.unwrap();
+    browser.shown("#backup-step").await;
+    let codes = browser.client.find_all(Locator::Css("#backup-codes li")).await.unwrap();
+    assert_eq!(codes.len(), 10);
+    browser.shown("#backup-step a.button").await.click().await.unwrap();
+    browser.at("/jobs").await;
+    browser.shown("#sign-out").await.click().await.unwrap();
+    browser.at("/login").await;
+
+    // Again: the passkey is offered and signs in.
+    sign_in_form().await;
+    browser.shown("#use-passkey").await.click().await.unwrap();
+    browser.at("/jobs").await;
+    let actions = app.audit_actions().await;
+    let passkey_logins = actions
+        .iter()
+        .filter(|(action, _, details)| {
+            action == "mfa.verified" && details.as_deref().is_some_and(|d| d.contains("passkey"))
+        })
+        .count();
+    assert_eq!(passkey_logins, 1, "{actions:?}");
 }

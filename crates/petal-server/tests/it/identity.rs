@@ -39,7 +39,8 @@ async fn first_login_flow(backend: Backend) {
     assert_eq!(login.status(), 200);
     let login: Value = login.json().await.unwrap();
     assert_eq!(login["next"], "enroll");
-    assert_eq!(login["methods"], json!(["totp", "sms", "passkey"]));
+    // No passkey under an IP address (passkeys.rs shows it offered under a domain name).
+    assert_eq!(login["methods"], json!(["totp", "sms"]));
     let mfa_token = login["mfa_token"].as_str().unwrap();
 
     let setup: Value = app

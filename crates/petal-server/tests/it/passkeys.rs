@@ -61,6 +61,8 @@ async fn passkey_enrolment_and_login(backend: Backend) {
     let (_, invite) = app.create_org("Acme", "ada@acme.test").await;
     app.accept_invite(&invite, "Ada").await;
     let mut key = SoftPasskey::new(true);
+    let offered: Value = app.login("ada@acme.test", PASSWORD).await.json().await.unwrap();
+    assert_eq!(offered["methods"], json!(["totp", "sms", "passkey"]));
     let mfa_token = app.mfa_token("ada@acme.test").await;
     let registered = register(&app, &origin, &mut key, &mfa_token).await;
     assert_eq!(registered.status(), 200);
@@ -87,6 +89,8 @@ async fn foreign_origins_replays_and_unknown_authenticators_are_refused() {
     let (_, invite) = app.create_org("Acme", "ada@acme.test").await;
     app.accept_invite(&invite, "Ada").await;
     let mut key = SoftPasskey::new(true);
+    let offered: Value = app.login("ada@acme.test", PASSWORD).await.json().await.unwrap();
+    assert_eq!(offered["methods"], json!(["totp", "sms", "passkey"]));
     let mfa_token = app.mfa_token("ada@acme.test").await;
 
     // A page on another origin that relays the challenge cannot complete registration: the
@@ -137,6 +141,9 @@ async fn passkeys_are_not_offered_under_an_ip_address() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let (_, invite) = app.create_org("Acme", "ada@acme.test").await;
     app.accept_invite(&invite, "Ada").await;
+    let login: Value = app.login("ada@acme.test", PASSWORD).await.json().await.unwrap();
+    assert_eq!(login["next"], "enroll");
+    assert_eq!(login["methods"], json!(["totp", "sms"]), "no passkey offered");
     let mfa_token = app.mfa_token("ada@acme.test").await;
     let start = app
         .post_json("/api/v1/auth/mfa/passkey/register/start", json!({"mfa_token": mfa_token}))

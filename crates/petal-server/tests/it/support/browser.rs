@@ -107,6 +107,25 @@ impl Browser {
         panic!("{css} never showed on {}", self.client.current_url().await.unwrap());
     }
 
+    /// Waits (up to ten seconds) for the text of the element `css` to satisfy `done`, through
+    /// page reloads (an element found just before a reload is stale: it is looked up again);
+    /// returns the text last read.
+    pub async fn text_when(&self, css: &str, done: impl Fn(&str) -> bool) -> String {
+        let mut text = String::new();
+        for _ in 0..200 {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await
+                && let Ok(read) = element.text().await
+            {
+                text = read;
+                if done(&text) {
+                    break;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        text
+    }
+
     /// Waits (up to ten seconds) for the page's path to be `path`.
     pub async fn at(&self, path: &str) {
         for _ in 0..200 {
@@ -140,9 +159,38 @@ impl Browser {
         panic!("{name} was not downloaded");
     }
 
+    /// Gives the browser a virtual platform authenticator (WebDriver's WebAuthn extension), so
+    /// pages can create and use passkeys without a person touching a device.
+    pub async fn add_virtual_authenticator(&self) {
+        self.client.issue_cmd(AddVirtualAuthenticator).await.unwrap();
+    }
+
     /// Types into the field `css`.
     pub async fn fill(&self, css: &str, text: &str) {
         self.shown(css).await.send_keys(text).await.unwrap();
+    }
+}
+
+/// `POST /session/{id}/webauthn/authenticator`: a CTAP2 platform authenticator that holds
+/// resident keys and verifies its user.
+#[derive(Debug)]
+struct AddVirtualAuthenticator;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for AddVirtualAuthenticator {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!("session/{}/webauthn/authenticator", session_id.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        let body = serde_json::json!({
+            "protocol": "ctap2", "transport": "internal", "hasResidentKey": true,
+            "hasUserVerification": true, "isUserVerified": true,
+        });
+        (axum::http::Method::POST, Some(body.to_string()))
     }
 }
 
