@@ -102,6 +102,8 @@ async function passkeyCreation(options) {
 }
 
 function loginPage() {
+  // Whatever session this browser had is over (signed out, expired or ended elsewhere).
+  tokens.removeItem(CSRF_KEY);
   let mfaToken = null;
   document.getElementById("password-step").addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -123,12 +125,18 @@ function loginPage() {
         document.getElementById("enrol-code").focus();
       } else {
         show("code-step", true);
-        show("sms-offer", login.methods.includes("sms"));
-        show("passkey-offer", login.methods.includes("passkey"));
-        if (!login.methods.includes("totp")) {
-          document.getElementById("code-help").textContent =
-            "Ask for a code by text message, or enter one of your backup codes.";
-        }
+        const has = (method) => login.methods.includes(method);
+        show("sms-offer", has("sms"));
+        show("passkey-offer", has("passkey") && Boolean(window.PublicKeyCredential));
+        // A six-digit code is the authenticator's, unless the user has none but a phone.
+        if (!has("totp") && has("sms")) sixDigits = "sms";
+        const ways = [];
+        if (has("totp")) ways.push("enter the six-digit code from your authenticator app");
+        if (has("sms")) ways.push("ask for a code by text message");
+        if (has("passkey")) ways.push("use your passkey");
+        ways.push("enter one of your backup codes");
+        const help = ways.join(", or ");
+        document.getElementById("code-help").textContent = `${help[0].toUpperCase()}${help.slice(1)}.`;
         document.getElementById("code").focus();
       }
     } catch (error) { fail(error); }
@@ -254,16 +262,20 @@ function bulkDecisions() {
     const status = document.getElementById("bulk-status");
     if (chosen.length === 0) { status.textContent = "Select candidates first."; return; }
     const decision = document.getElementById("bulk-decision").value;
+    const button = form.querySelector("button[type=submit]");
+    button.disabled = true;
     let recorded = 0;
     try {
       for (const id of chosen) {
-        await api("PUT", `/api/v1/documents/${id}/decision`, { decision, note: "" });
+        // No note: each candidate's recorded note stays as it is.
+        await api("PUT", `/api/v1/documents/${id}/decision`, { decision });
         recorded += 1;
         status.textContent = `Recorded ${recorded} of ${chosen.length}…`;
       }
       window.location.reload();
     } catch (error) {
       status.textContent = `Recorded ${recorded} of ${chosen.length}.`;
+      button.disabled = false;
       fail(error);
     }
   });
@@ -352,6 +364,7 @@ function requirement(type, value) {
   }
   if (type === "years_experience") {
     const [years, ...area] = value.split(/\s+/);
+    if (!/^\d+$/.test(years)) throw new Error("Years of experience: start the value with a whole number of years, e.g. 3 litigation.");
     const typed = { type, minimum: Number(years) };
     if (area.length) typed.area = area.join(" ");
     return typed;
@@ -384,19 +397,19 @@ function newJobPage() {
   document.getElementById("new-job").addEventListener("submit", async (event) => {
     event.preventDefault();
     show("error", false);
-    const criteria = [...rows.querySelectorAll("tr")]
-      .map((row) => {
-        const criterion = {
-          text: row.querySelector(".c-text").value.trim(),
-          kind: row.querySelector(".c-kind").value,
-          weight: Number(row.querySelector(".c-weight").value),
-        };
-        const type = row.querySelector(".c-type").value;
-        if (type) criterion.requirement = requirement(type, row.querySelector(".c-value").value.trim());
-        return criterion;
-      })
-      .filter((criterion) => criterion.text !== "");
     try {
+      const criteria = [...rows.querySelectorAll("tr")]
+        .filter((row) => row.querySelector(".c-text").value.trim() !== "")
+        .map((row) => {
+          const criterion = {
+            text: row.querySelector(".c-text").value.trim(),
+            kind: row.querySelector(".c-kind").value,
+            weight: Number(row.querySelector(".c-weight").value),
+          };
+          const type = row.querySelector(".c-type").value;
+          if (type) criterion.requirement = requirement(type, row.querySelector(".c-value").value.trim());
+          return criterion;
+        });
       const job = await api("POST", "/api/v1/jobs", {
         title: document.getElementById("title").value,
         description: document.getElementById("description").value,
@@ -449,6 +462,19 @@ async function withStepUp(action) {
       const form = document.getElementById("reauth");
       show("reauth", true);
       document.getElementById("reauth-password").focus();
+      // Once a text message is asked for, a six-digit code is that message's.
+      let sixDigits = "totp";
+      const sms = document.getElementById("reauth-sms");
+      if (sms) {
+        sms.onclick = async () => {
+          show("error", false);
+          try {
+            const sent = await api("POST", "/api/v1/me/sms-code");
+            sixDigits = "sms";
+            document.getElementById("reauth-sms-sent").textContent = `Sent to ${sent.to}.`;
+          } catch (failure) { fail(failure); }
+        };
+      }
       form.onsubmit = async (event) => {
         event.preventDefault();
         show("error", false);
@@ -456,7 +482,7 @@ async function withStepUp(action) {
         try {
           await api("POST", "/api/v1/auth/reauth", {
             password: document.getElementById("reauth-password").value,
-            method: /^\d{6}$/.test(code) ? "totp" : "backup_code",
+            method: /^\d{6}$/.test(code) ? sixDigits : "backup_code",
             code,
           });
           form.reset();

@@ -51,7 +51,15 @@ pub async fn run(config: Config) -> anyhow::Result<ExitCode> {
     }
     let listener = std::net::TcpListener::bind(config.listen)
         .with_context(|| format!("cannot listen on {}", config.listen))?;
-    let port = listener.local_addr()?.port();
+    // The seeding talks to the server on this machine, at the address it listens on.
+    let mut address = listener.local_addr()?;
+    if address.ip().is_unspecified() {
+        address.set_ip(if address.is_ipv4() {
+            std::net::Ipv4Addr::LOCALHOST.into()
+        } else {
+            std::net::Ipv6Addr::LOCALHOST.into()
+        });
+    }
     let admin_invite = create_org_if_empty(&config).await?;
     let stop = CancellationToken::new();
     let shutdown = {
@@ -63,30 +71,47 @@ pub async fn run(config: Config) -> anyhow::Result<ExitCode> {
             }
         }
     };
-    let served = {
+    let mut served = {
         let config = config.clone();
         tokio::spawn(async move { server::run(&config, listener, shutdown).await })
     };
-    let seeder = Seeder::new(format!("http://127.0.0.1:{port}"))?;
-    seeder.wait_ready().await?;
-    match admin_invite {
-        None => println!(
-            "This installation already has organisations, so petal demo made none. Petal is \
-             serving them at {}. To start the demo afresh, stop Petal and remove {}.",
-            config.public_url,
-            config.data_dir.display()
-        ),
-        Some(invite) => {
-            println!("Making the demo organisation and screening {CV_COUNT} fictional CVs…");
-            match populate(&seeder, &invite).await {
-                Ok((accounts, admin, progress)) => {
-                    print_instructions(&config, &accounts, &admin, progress);
-                }
-                Err(error) => {
-                    stop.cancel();
-                    let _ = served.await;
-                    return Err(error.context("the demo could not be set up"));
-                }
+    let seeder = Seeder::new(format!("http://{address}"))?;
+    let seeding = async {
+        seeder.wait_ready().await?;
+        match admin_invite {
+            None => {
+                println!(
+                    "This installation already has an organisation, so petal demo made none and \
+                     serves it at {} as petal serve would. The demo starts only on an empty \
+                     installation (with the default settings, where {} does not exist yet).",
+                    config.public_url,
+                    config.data_dir.display()
+                );
+                Ok(())
+            }
+            Some(invite) => {
+                println!("Making the demo organisation and screening {CV_COUNT} fictional CVs…");
+                let (accounts, admin, progress) = populate(&seeder, &invite).await?;
+                print_instructions(&config, &accounts, &admin, progress);
+                Ok::<_, anyhow::Error>(())
+            }
+        }
+    };
+    // The server may stop before the seeding ends (it could not start, or a signal came): its
+    // own answer is the one to report.
+    tokio::select! {
+        outcome = &mut served => {
+            outcome.context("the server stopped abnormally")??;
+            return Ok(ExitCode::SUCCESS);
+        }
+        seeded = seeding => {
+            if let Err(error) = seeded {
+                stop.cancel();
+                let _ = served.await;
+                return Err(error.context(
+                    "the demo could not be set up; its organisation is left half made, so start \
+                     again on an empty installation",
+                ));
             }
         }
     }
@@ -139,6 +164,7 @@ async fn populate(
     let job = seeder.create_job(&admin, JOB_TITLE, JOB_DESCRIPTION, criteria).await?;
     seeder.upload(&admin, &job, cvs::generate(CV_COUNT)).await?;
     let progress = seeder.wait_screened(&admin, &job).await?;
+    seeder.sign_out(&admin).await?;
     let accounts = PEOPLE
         .iter()
         .zip(passwords)

@@ -7,7 +7,7 @@ use reqwest::multipart::{Form, Part};
 use reqwest::{Client, Method, RequestBuilder};
 use serde_json::{Value, json};
 use std::time::Duration;
-use totp_rs::{Builder, Secret};
+use totp_rs::Secret;
 
 /// Files sent per upload request (each request is one transaction).
 const UPLOAD_BATCH: usize = 12;
@@ -44,6 +44,8 @@ impl Seeder {
     pub fn new(base: String) -> anyhow::Result<Self> {
         let client = Client::builder()
             .user_agent(concat!("petal-demo/", env!("CARGO_PKG_VERSION")))
+            // The server is on this machine: never through an HTTP(S)_PROXY.
+            .no_proxy()
             .timeout(Duration::from_secs(120))
             .build()?;
         Ok(Seeder { client, base })
@@ -78,10 +80,11 @@ impl Seeder {
         Self::send(what, self.request(Method::POST, path, token).json(&body)).await
     }
 
-    /// Waits until the server answers `/readyz` ready (a minute at most).
+    /// Waits until the server answers `/readyz` ready (about a minute at most).
     pub async fn wait_ready(&self) -> anyhow::Result<()> {
         for _ in 0..600 {
-            let ready = self.request(Method::GET, "/readyz", None).send().await;
+            let probe = self.request(Method::GET, "/readyz", None).timeout(Duration::from_secs(1));
+            let ready = probe.send().await;
             if ready.is_ok_and(|r| r.status().is_success()) {
                 return Ok(());
             }
@@ -111,7 +114,9 @@ impl Seeder {
         let setup = json!({"mfa_token": mfa_token});
         let setup = self.post("enrolling TOTP", "/api/v1/auth/mfa/totp/setup", None, setup).await?;
         let totp_secret = text(&setup, "secret")?;
-        let code = current_code(&totp_secret)?;
+        // The previous step's code, which the server also accepts: the operator's first code,
+        // even within the same 30 seconds, is then a later step and not a replay.
+        let code = previous_code(&totp_secret)?;
         let activate = json!({"mfa_token": mfa_token, "code": code});
         let session =
             self.post("activating TOTP", "/api/v1/auth/mfa/totp/activate", None, activate).await?;
@@ -167,6 +172,13 @@ impl Seeder {
         Ok(())
     }
 
+    /// Ends the Admin's seeding session.
+    pub async fn sign_out(&self, admin: &Admin) -> anyhow::Result<()> {
+        let request = self.request(Method::POST, "/api/v1/auth/logout", Some(&admin.token));
+        Self::send("signing out", request).await?;
+        Ok(())
+    }
+
     /// Waits until every document of `job` is screened or has failed (ten minutes at most).
     pub async fn wait_screened(&self, admin: &Admin, job: &str) -> anyhow::Result<Progress> {
         let path = format!("/api/v1/jobs/{job}");
@@ -197,9 +209,9 @@ fn text(value: &Value, field: &str) -> anyhow::Result<String> {
         .with_context(|| format!("the API's answer has no {field}"))
 }
 
-/// The code an authenticator app shows now for the base32 `secret`.
-fn current_code(secret: &str) -> anyhow::Result<String> {
+/// The code an authenticator app showed one step ago for the base32 `secret`.
+fn previous_code(secret: &str) -> anyhow::Result<String> {
     let secret = Secret::try_from_base32(secret).map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let totp = Builder::new().with_secret(secret).build().map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(totp.generate_current().to_string())
+    let step = chrono::Utc::now().timestamp() / 30;
+    crate::auth::totp::code_at(secret.as_bytes(), step - 1)
 }

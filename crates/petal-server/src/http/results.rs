@@ -212,9 +212,10 @@ pub async fn manual_review(
 pub struct DecisionRequest {
     /// `advance`, `hold` or `reject`.
     decision: String,
-    /// Why (up to 2 000 characters).
+    /// Why (up to 2 000 characters); an empty note clears it. Left out, the note already
+    /// recorded stays (as when many candidates are decided at once).
     #[serde(default)]
-    note: String,
+    note: Option<String>,
 }
 
 const MAX_NOTE: usize = 2000;
@@ -239,8 +240,8 @@ pub async fn decide(
             "decision must be advance, hold or reject",
         ));
     }
-    let note = request.note.trim();
-    if note.chars().count() > MAX_NOTE {
+    let given = request.note.as_deref().map(str::trim);
+    if given.is_some_and(|note| note.chars().count() > MAX_NOTE) {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_note",
@@ -258,6 +259,13 @@ pub async fn decide(
                 .map_err(|e| ApiError::internal(&e))?,
         ),
         None => None,
+    };
+    let note = match (given, &before_note) {
+        (Some(note), _) => note.to_owned(),
+        (None, Some(kept)) => {
+            String::from_utf8(kept.to_vec()).map_err(|e| ApiError::internal(&e))?
+        }
+        (None, None) => String::new(),
     };
     let note_sealed =
         key.seal_field("decision_note", id, note.as_bytes()).map_err(|e| ApiError::internal(&e))?;
@@ -287,7 +295,7 @@ pub async fn decide(
     tx.commit().await?;
     Ok(Json(DecisionView {
         decision: request.decision,
-        note: note.to_owned(),
+        note,
         decided_by: decision.decided_by,
         decided_at: now,
     }))

@@ -2,7 +2,7 @@
 //! (askama escapes every label): how the scores are spread, and how far the candidates meet
 //! each criterion. No script and no inline style, so the CSP holds.
 
-/// One bar of the score histogram: scores from `from` to `from + 9` (the last bin takes 100).
+/// One bar of the score histogram: ten points of score (the last bin, 90–100, takes 100 too).
 pub struct Bin {
     /// The bin's label, "0–9" … "90–100".
     pub label: String,
@@ -12,6 +12,8 @@ pub struct Bin {
     pub x: u32,
     /// Top edge.
     pub y: u32,
+    /// Bar width.
+    pub width: u32,
     /// Bar height.
     pub height: u32,
     /// The label's centre.
@@ -43,6 +45,7 @@ pub fn histogram(scores: &[u8]) -> Vec<Bin> {
                 label: format!("{}–{upper}", bin * 10),
                 count,
                 x: bin * BIN_WIDTH + 4,
+                width: BIN_WIDTH - 8,
                 y: HISTOGRAM_HEIGHT - height,
                 height,
                 middle: bin * BIN_WIDTH + BIN_WIDTH / 2,
@@ -90,7 +93,8 @@ pub fn coverage(criteria: Vec<(String, Vec<String>)>) -> Vec<Coverage> {
         .into_iter()
         .map(|(text, verdicts)| {
             let total = verdicts.len();
-            let mut x = 0;
+            // Each edge is placed from the running count, so the segments always end at 100.
+            let mut before = 0;
             let mut segments = Vec::new();
             let mut summary = Vec::new();
             for verdict in VERDICTS {
@@ -98,10 +102,11 @@ pub fn coverage(criteria: Vec<(String, Vec<String>)>) -> Vec<Coverage> {
                 if count == 0 {
                     continue;
                 }
-                let width = scaled(count, total, 100);
+                let x = scaled(before, total, 100);
+                before += count;
+                let width = scaled(before, total, 100) - x;
                 segments.push(Segment { class: css_class(verdict), count, x, width });
                 summary.push(format!("{count} {verdict}"));
-                x += width;
             }
             Coverage { text, segments, summary: summary.join(", ") }
         })
@@ -150,8 +155,15 @@ mod tests {
         let classes: Vec<&str> = first.segments.iter().map(|s| s.class).collect();
         assert_eq!(classes, ["met", "partial", "not-met", "unknown"]);
         assert_eq!(first.segments[0].width, 50);
-        let end = first.segments.last().map(|s| s.x + s.width).unwrap();
-        assert!((99..=101).contains(&end), "{end}");
+        assert_eq!(first.segments.last().map(|s| s.x + s.width), Some(100));
+        // Rounded one by one, 1, 1, 1 and 5 of 8 would fill 102%; from the running count they
+        // meet end to end and fill exactly 100.
+        let uneven =
+            ["met", "partial", "not met", "unknown", "unknown", "unknown", "unknown", "unknown"];
+        let drawn = coverage(vec![("x".to_owned(), uneven.map(str::to_owned).to_vec())]);
+        let segments = &drawn[0].segments;
+        assert!(segments.windows(2).all(|w| w[0].x + w[0].width == w[1].x));
+        assert_eq!(segments.last().map(|s| s.x + s.width), Some(100));
         assert!(rows[1].segments.is_empty());
         assert_eq!(rows[1].summary, "");
     }

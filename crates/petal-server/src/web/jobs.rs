@@ -7,6 +7,7 @@ use crate::http::documents::{job_with_key, open_view};
 use crate::http::results::ResultView;
 use crate::http::{ApiError, AppState};
 use askama::Template;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use petal_domain::{DocumentId, JobId, Permission};
@@ -161,12 +162,14 @@ pub(super) async fn new_job(
 pub(super) async fn job_page(
     State(state): State<AppState>,
     session: Result<Authorized<ReadJobs>, ApiError>,
-    Path(id): Path<JobId>,
+    id: Result<Path<JobId>, PathRejection>,
 ) -> Result<Response, PageError> {
     let user = match page_user(session) {
         Ok(user) => user,
         Err(elsewhere) => return Ok(elsewhere.into_response()),
     };
+    // An id that is not one is a page that does not exist.
+    let Path(id) = id.map_err(|_| ApiError::not_found())?;
     let scope = user.scope();
     let mut tx = state.db.begin_snapshot(scope).await?;
     let me = Me::read(&mut tx, &user).await?;
@@ -276,12 +279,14 @@ struct CandidatePage {
 pub(super) async fn candidate_page(
     State(state): State<AppState>,
     session: Result<Authorized<ReadJobs>, ApiError>,
-    Path(id): Path<DocumentId>,
+    id: Result<Path<DocumentId>, PathRejection>,
 ) -> Result<Response, PageError> {
     let user = match page_user(session) {
         Ok(user) => user,
         Err(elsewhere) => return Ok(elsewhere.into_response()),
     };
+    // An id that is not one is a page that does not exist.
+    let Path(id) = id.map_err(|_| ApiError::not_found())?;
     let scope = user.scope();
     let mut tx = state.db.begin_snapshot(scope).await?;
     let me = Me::read(&mut tx, &user).await?;

@@ -46,6 +46,8 @@ struct Me {
     role: String,
     /// Whether the audit log is theirs to read (Admins).
     audit: bool,
+    /// Whether they can confirm a step-up with a text message.
+    sms: bool,
 }
 
 impl Me {
@@ -57,6 +59,7 @@ impl Me {
             name: profile.name,
             role: principal.role.as_str().to_owned(),
             audit: principal.role.allows(Permission::ReadAudit),
+            sms: profile.sms_enabled,
         })
     }
 }

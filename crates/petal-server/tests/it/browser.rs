@@ -197,15 +197,17 @@ async fn sign_in(browser: &Browser, app: &TestApp, user: &SignedIn) {
 }
 
 /// Runs `fetch(method, path)` in the page, as the signed-in user's browser would (cookie and
-/// CSRF token), and returns the status.
-async fn fetch_status(browser: &Browser, method: &str, path: &str) -> u64 {
+/// CSRF token); the status and the error code of the answer.
+async fn fetch_refusal(browser: &Browser, method: &str, path: &str) -> (u64, String) {
     let script = "const [method, path, done] = arguments;
         fetch(path, {method, credentials: 'same-origin',
-            headers: {'X-CSRF-Token': localStorage.getItem('petal.csrf') || ''}})
-          .then((r) => done(r.status), () => done(0));";
-    let status =
+            headers: {'X-CSRF-Token': localStorage.getItem('petal.csrf') || '',
+                      'Content-Type': 'application/json'},
+            body: method === 'GET' ? undefined : JSON.stringify({decision: 'reject'})})
+          .then(async (r) => done([r.status, (await r.json()).error.code]), () => done([0, '']));";
+    let answer =
         browser.client.execute_async(script, vec![method.into(), path.into()]).await.unwrap();
-    status.as_u64().unwrap()
+    (answer[0].as_u64().unwrap(), answer[1].as_str().unwrap().to_owned())
 }
 
 #[tokio::test]
@@ -224,8 +226,17 @@ async fn a_viewer_reads_and_a_reviewer_decides_in_bulk_and_manages_sessions() {
         })
         .collect();
     let files: Vec<(&str, Vec<u8>)> = cvs.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
-    app.upload_ok(&admin, &job, &files).await;
+    let uploaded = app.upload_ok(&admin, &job, &files).await;
     app.wait_for_job(&admin, &job).await;
+    // One candidate already has a decision with a note, which bulk decisions must keep.
+    let noted = uploaded["documents"][0]["id"].as_str().unwrap().to_owned();
+    let decided = app
+        .as_user(&admin, reqwest::Method::PUT, &format!("/api/v1/documents/{noted}/decision"))
+        .json(&serde_json::json!({"decision": "advance", "note": "met at the fair"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(decided.status(), 200);
 
     // The Viewer: the ranking and its pictures, but no upload, no bulk decision, no control to
     // open a CV; forcing the link from their browser is refused, and so is the new-job page.
@@ -244,10 +255,11 @@ async fn a_viewer_reads_and_a_reviewer_decides_in_bulk_and_manages_sessions() {
         assert!(browser.client.find(Locator::Css(absent)).await.is_err(), "{absent} shown");
     }
     browser.snap("candidate-viewer").await;
-    let forced = fetch_status(&browser, "POST", &format!("/api/v1/documents/{document}/url")).await;
-    assert_eq!(forced, 403);
+    // Refused for the role (`forbidden`), not for a missing CSRF token, which is also a 403.
+    let link = format!("/api/v1/documents/{document}/url");
+    assert_eq!(fetch_refusal(&browser, "POST", &link).await, (403, "forbidden".to_owned()));
     let decision = format!("/api/v1/documents/{document}/decision");
-    assert_eq!(fetch_status(&browser, "PUT", &decision).await, 403);
+    assert_eq!(fetch_refusal(&browser, "PUT", &decision).await, (403, "forbidden".to_owned()));
     browser.client.goto(&app.url("/jobs/new")).await.unwrap();
     assert_eq!(browser.shown("#problem h1").await.text().await.unwrap(), "Not for your role");
     browser.snap("refused").await;
@@ -265,7 +277,10 @@ async fn a_viewer_reads_and_a_reviewer_decides_in_bulk_and_manages_sessions() {
     let table = browser.text_when("#results", |t| t.matches("hold").count() == 12).await;
     assert_eq!(table.matches("hold").count(), 12, "every row shows its decision: {table}");
     let recorded = app.audit_actions().await;
-    assert_eq!(recorded.iter().filter(|(action, ..)| action == "decision.recorded").count(), 12);
+    assert_eq!(recorded.iter().filter(|(action, ..)| action == "decision.recorded").count(), 13);
+    let results = app.results(&admin, &job).await;
+    let kept = results.iter().find(|r| r["document_id"] == noted.as_str()).unwrap();
+    assert_eq!(kept["decision"]["note"], "met at the fair");
 
     // The security page: the Reviewer's other session (the API's) is ended there, and new
     // backup codes come after the password and a code.
@@ -358,4 +373,22 @@ async fn a_passkey_is_created_at_first_sign_in_and_signs_in_again() {
         })
         .count();
     assert_eq!(passkey_logins, 1, "{actions:?}");
+}
+
+#[tokio::test]
+async fn the_page_warns_before_the_idle_timeout_and_then_leaves() {
+    let Some(browser) = Browser::start().await else { return };
+    // A five-second idle timeout: the warning (due two minutes before the end) shows at once,
+    // and five seconds later the page goes to the sign-in page, saying why.
+    let app =
+        TestApp::spawn_with(Backend::Sqlite, &[("PETAL_SESSION_IDLE_TIMEOUT", "5s".to_owned())])
+            .await;
+    let admin = app.admin_of_new_org("Harbour").await;
+    sign_in(&browser, &app, &admin).await;
+    let warning = browser.shown("#idle-warning").await.text().await.unwrap();
+    assert!(warning.starts_with("You will be signed out in two minutes"), "{warning}");
+    browser.snap("idle-warning").await;
+    browser.at("/login").await;
+    let notice = browser.text_when("#expired", |t| !t.is_empty()).await;
+    assert_eq!(notice, "Your session ended. Please sign in again.");
 }

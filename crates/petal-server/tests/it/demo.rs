@@ -8,11 +8,20 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-/// A running `petal demo` and the lines it has printed.
+/// A running `petal demo`, the lines it has printed, and its standard error (read as it is
+/// written, so a full pipe never blocks it). Killed if the test ends without stopping it.
 struct Demo {
     child: Child,
     lines: mpsc::Receiver<String>,
+    stderr: Option<std::thread::JoinHandle<String>>,
     base: String,
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 impl Demo {
@@ -38,7 +47,9 @@ impl Demo {
                 let _ = sender.send(line);
             }
         });
-        Demo { child, lines, base: format!("http://127.0.0.1:{port}") }
+        let stderr = child.stderr.take().unwrap();
+        let stderr = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap());
+        Demo { child, lines, stderr: Some(stderr), base: format!("http://127.0.0.1:{port}") }
     }
 
     /// Every line printed up to and including the first that contains `end`.
@@ -64,7 +75,7 @@ impl Demo {
         assert!(kill.success());
         let status = self.child.wait().unwrap();
         assert!(status.success(), "exit after SIGTERM: {status}");
-        std::io::read_to_string(self.child.stderr.take().unwrap()).unwrap()
+        self.stderr.take().unwrap().join().unwrap()
     }
 }
 
@@ -186,7 +197,15 @@ async fn demo_seeds_an_empty_installation_once(backend: Backend) {
         .count();
     assert_eq!(flagged, 2);
 
-    // Everything was done through the API, and the trail verifies.
+    // Everything was done through the API, as the audit trail shows, and the trail verifies.
+    let trail = get("/api/v1/audit?limit=500".to_owned()).await;
+    let count = |action: &str| {
+        trail["events"].as_array().unwrap().iter().filter(|e| e["action"] == action).count()
+    };
+    assert_eq!(count("invite.accepted"), 3);
+    assert_eq!(count("job.created"), 1);
+    assert_eq!(count("document.uploaded"), 36);
+    assert_eq!(count("auth.logout"), 1, "the seeding's own session is ended");
     let verified = get("/api/v1/audit/verify".to_owned()).await;
     assert_eq!(verified["ok"], true, "{verified}");
     let stderr = demo.stop();
@@ -196,7 +215,7 @@ async fn demo_seeds_an_empty_installation_once(backend: Backend) {
 
     // A second run finds the organisation and makes nothing.
     let again = Demo::start(&db);
-    let printed = again.read_until("already has organisations");
+    let printed = again.read_until("already has an organisation");
     assert!(printed.iter().all(|l| !l.contains("Making the demo")), "{printed:#?}");
     again.stop();
     let orgs = db.count("SELECT COUNT(*) FROM organisations").await;

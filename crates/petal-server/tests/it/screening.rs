@@ -310,8 +310,10 @@ async fn decisions_are_people_s_and_audited(backend: Backend) {
     let note = "Strong litigation record; invite Orla to interview";
     let response = decide(&reviewer, json!({"decision": "advance", "note": note})).await.unwrap();
     assert_eq!(response.status(), 200);
-    let response = decide(&admin, json!({"decision": "hold", "note": note})).await.unwrap();
+    // Without a note (as bulk decisions send it), the recorded note stays.
+    let response = decide(&admin, json!({"decision": "hold"})).await.unwrap();
     assert_eq!(response.status(), 200);
+    assert_eq!(response.json::<Value>().await.unwrap()["note"], note);
     assert_eq!(decide(&viewer, json!({"decision": "reject"})).await.unwrap().status(), 403);
     assert_eq!(decide(&outsider, json!({"decision": "reject"})).await.unwrap().status(), 404);
     let invalid = decide(&reviewer, json!({"decision": "hire"})).await.unwrap();
@@ -326,6 +328,9 @@ async fn decisions_are_people_s_and_audited(backend: Backend) {
     let results = app.results(&viewer, &job).await;
     assert_eq!(results[0]["decision"]["decision"], "hold");
     assert_eq!(results[0]["decision"]["note"], note);
+    // An empty note clears it.
+    let cleared = decide(&admin, json!({"decision": "hold", "note": ""})).await.unwrap();
+    assert_eq!(cleared.json::<Value>().await.unwrap()["note"], "");
     let decisions: Vec<String> = app
         .audit_actions()
         .await
@@ -333,13 +338,15 @@ async fn decisions_are_people_s_and_audited(backend: Backend) {
         .filter(|(a, _, _)| a == "decision.recorded")
         .map(|(_, _, d)| d.unwrap())
         .collect();
-    assert_eq!(decisions.len(), 2, "refused attempts change nothing");
+    assert_eq!(decisions.len(), 3, "refused attempts change nothing");
     let second: Value = serde_json::from_str(&decisions[1]).unwrap();
     assert_eq!(
         (second["before"].as_str(), second["after"].as_str()),
         (Some("advance"), Some("hold"))
     );
     assert_eq!(second["note_changed"], false);
+    let third: Value = serde_json::from_str(&decisions[2]).unwrap();
+    assert_eq!(third["note_changed"], true);
     assert!(decisions.iter().all(|d| !d.contains("Orla") && !d.contains("interview")));
 }
 on_both_backends!(decisions_are_people_s_and_audited);

@@ -116,10 +116,12 @@ async fn the_job_page_shows_criteria_and_ranking_and_offers_upload_to_those_who_
     assert!(html.contains("<form id=\"upload\""));
     assert!(html.contains("<table id=\"results\">"));
     assert!(!html.contains("<i>Penhaligon"), "candidate text is escaped");
-    // The pictures: one candidate in the 70s band, and the coverage of each criterion.
+    // The pictures: the one candidate in its score's band, and each criterion's coverage.
     assert!(html.contains("<svg id=\"score-chart\""), "{html}");
-    let score = html.split("<td>").nth(4).unwrap().split('<').next().unwrap().to_owned();
-    let band = format!("{}0–{}9: 1", &score[..1], &score[..1]);
+    let results = app.results(&admin, &job).await;
+    let score = results[0]["score"].as_u64().unwrap();
+    let low = score.min(99) / 10 * 10;
+    let band = if low == 90 { "90–100: 1".to_owned() } else { format!("{low}–{}: 1", low + 9) };
     assert!(html.contains(&band), "{band} in {html}");
     assert!(html.contains("aria-label=\"2:1 degree or above: 1 met\""), "{html}");
     assert!(html.contains("<form id=\"bulk\"") && html.contains("class=\"pick\""));
@@ -131,6 +133,8 @@ async fn the_job_page_shows_criteria_and_ranking_and_offers_upload_to_those_who_
     let outsider = app.admin_of_new_org("Quay").await;
     let hidden = app.as_user(&outsider, Method::GET, &path).send().await.unwrap();
     assert_refused_page(hidden, 404, "<h1>Not found</h1>").await;
+    let malformed = app.as_user(&admin, Method::GET, "/jobs/not-a-job").send().await.unwrap();
+    assert_refused_page(malformed, 404, "<h1>Not found</h1>").await;
 
     // The candidate: verdicts with their quoted evidence; the original and the decision only
     // for those who may (and the API refuses a Viewer who forces it).
