@@ -1,13 +1,13 @@
 //! The Admins' pages: the audit log, the organisation's settings and the team.
 
-use super::{Me, PageError, idle_seconds, page_user, render};
+use super::{Me, PageError, idle_seconds, open_page, page_user, render};
 use crate::auth::extract::{Authorized, ManageSettings, ManageUsers, ReadAudit};
 use crate::http::audit::AuditQuery;
 use crate::http::{ApiError, AppState};
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use petal_domain::ScreeningEngine;
 use petal_storage::{audit, orgs, users};
 /// One audit event as the log page lists it.
@@ -49,10 +49,7 @@ pub(super) async fn audit_page(
     session: Result<Authorized<ReadAudit>, ApiError>,
     query: Result<Query<AuditQuery>, QueryRejection>,
 ) -> Result<Response, PageError> {
-    let user = match page_user(session) {
-        Ok(user) => user,
-        Err(elsewhere) => return Ok(elsewhere.into_response()),
-    };
+    let user = page_user(session)?;
     let mut query = query.map(|Query(q)| q).unwrap_or_default();
     // A blank field in the form is no filter.
     for field in [
@@ -98,8 +95,8 @@ pub(super) async fn audit_page(
         events: Vec::new(),
         next_page: None,
     };
-    let mut tx = state.db.begin_snapshot(user.scope()).await?;
-    page.me = Some(Me::read(&mut tx, &user).await?);
+    let (mut tx, me) = open_page(&state, &user).await?;
+    page.me = Some(me);
     match query.parse() {
         Err(_) => {
             page.problem = Some(
@@ -161,12 +158,8 @@ pub(super) async fn settings_page(
     State(state): State<AppState>,
     session: Result<Authorized<ManageSettings>, ApiError>,
 ) -> Result<Response, PageError> {
-    let user = match page_user(session) {
-        Ok(user) => user,
-        Err(elsewhere) => return Ok(elsewhere.into_response()),
-    };
-    let mut tx = state.db.begin_snapshot(user.scope()).await?;
-    let me = Me::read(&mut tx, &user).await?;
+    let user = page_user(session)?;
+    let (mut tx, me) = open_page(&state, &user).await?;
     let settings = orgs::settings(&mut tx).await?;
     drop(tx);
     let engines = [ScreeningEngine::Local, ScreeningEngine::Anthropic, ScreeningEngine::OpenAi]
@@ -210,12 +203,8 @@ pub(super) async fn team_page(
     State(state): State<AppState>,
     session: Result<Authorized<ManageUsers>, ApiError>,
 ) -> Result<Response, PageError> {
-    let user = match page_user(session) {
-        Ok(user) => user,
-        Err(elsewhere) => return Ok(elsewhere.into_response()),
-    };
-    let mut tx = state.db.begin_snapshot(user.scope()).await?;
-    let me = Me::read(&mut tx, &user).await?;
+    let user = page_user(session)?;
+    let (mut tx, me) = open_page(&state, &user).await?;
     let members = users::list(&mut tx).await?;
     drop(tx);
     let users = members

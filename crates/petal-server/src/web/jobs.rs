@@ -1,7 +1,7 @@
 //! The recruiting pages: the jobs dashboard, the new-job form, a job with its ranking and
 //! charts, and a candidate with the evidence.
 
-use super::{Me, PageError, api_name, charts, idle_seconds, page_user, render};
+use super::{Me, PageError, api_name, charts, idle_seconds, open_page, page_user, render};
 use crate::auth::extract::{Authorized, ManageJobs, ReadJobs};
 use crate::http::documents::{job_with_key, open_view};
 use crate::http::results::ResultView;
@@ -9,7 +9,7 @@ use crate::http::{ApiError, AppState};
 use askama::Template;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use petal_domain::{DocumentId, JobId, Permission};
 use petal_screening::criteria::{Criterion, Requirement};
 use petal_screening::fairness::proxy_warnings;
@@ -38,12 +38,8 @@ pub(super) async fn job_list(
     State(state): State<AppState>,
     session: Result<Authorized<ReadJobs>, ApiError>,
 ) -> Result<Response, PageError> {
-    let user = match page_user(session) {
-        Ok(user) => user,
-        Err(elsewhere) => return Ok(elsewhere.into_response()),
-    };
-    let mut tx = state.db.begin_snapshot(user.scope()).await?;
-    let me = Me::read(&mut tx, &user).await?;
+    let user = page_user(session)?;
+    let (mut tx, me) = open_page(&state, &user).await?;
     let rows = jobs::list(&mut tx).await?;
     drop(tx);
     let role = user.principal.role;
@@ -147,13 +143,8 @@ pub(super) async fn new_job(
     State(state): State<AppState>,
     session: Result<Authorized<ManageJobs>, ApiError>,
 ) -> Result<Response, PageError> {
-    let user = match page_user(session) {
-        Ok(user) => user,
-        Err(elsewhere) => return Ok(elsewhere.into_response()),
-    };
-    let mut tx = state.db.begin_snapshot(user.scope()).await?;
-    let me = Me::read(&mut tx, &user).await?;
-    drop(tx);
+    let user = page_user(session)?;
+    let (_, me) = open_page(&state, &user).await?;
     Ok(render(&NewJobPage { me: Some(me), idle_seconds: idle_seconds(&state) }))
 }
 
@@ -164,15 +155,11 @@ pub(super) async fn job_page(
     session: Result<Authorized<ReadJobs>, ApiError>,
     id: Result<Path<JobId>, PathRejection>,
 ) -> Result<Response, PageError> {
-    let user = match page_user(session) {
-        Ok(user) => user,
-        Err(elsewhere) => return Ok(elsewhere.into_response()),
-    };
+    let user = page_user(session)?;
     // An id that is not one is a page that does not exist.
     let Path(id) = id.map_err(|_| ApiError::not_found())?;
     let scope = user.scope();
-    let mut tx = state.db.begin_snapshot(scope).await?;
-    let me = Me::read(&mut tx, &user).await?;
+    let (mut tx, me) = open_page(&state, &user).await?;
     let job = jobs::get(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
     drop(tx);
     let criteria: Vec<Criterion> =
@@ -281,15 +268,11 @@ pub(super) async fn candidate_page(
     session: Result<Authorized<ReadJobs>, ApiError>,
     id: Result<Path<DocumentId>, PathRejection>,
 ) -> Result<Response, PageError> {
-    let user = match page_user(session) {
-        Ok(user) => user,
-        Err(elsewhere) => return Ok(elsewhere.into_response()),
-    };
+    let user = page_user(session)?;
     // An id that is not one is a page that does not exist.
     let Path(id) = id.map_err(|_| ApiError::not_found())?;
     let scope = user.scope();
-    let mut tx = state.db.begin_snapshot(scope).await?;
-    let me = Me::read(&mut tx, &user).await?;
+    let (mut tx, me) = open_page(&state, &user).await?;
     let document = documents::get(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
     let (job, key) = job_with_key(&state, &mut tx, document.job_id).await?;
     let blind = orgs::settings(&mut tx).await?.blind_review;

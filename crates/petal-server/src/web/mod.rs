@@ -82,25 +82,35 @@ struct ErrorPage<'a> {
     message: &'a str,
 }
 
-/// A page's refusal or failure, answered as an HTML page with the API error's status and
-/// message (the API's own routes answer JSON).
-pub(super) struct PageError(ApiError);
+/// Where a page sends a browser it does not show: to `/login` without a (live) session;
+/// otherwise an HTML page with the API error's status and message (the API's own routes
+/// answer JSON).
+pub(super) enum PageError {
+    /// No (live) session.
+    Login,
+    /// Refused (a permission, another organisation's id) or failed.
+    Refused(ApiError),
+}
 
 impl From<ApiError> for PageError {
     fn from(error: ApiError) -> Self {
-        PageError(error)
+        PageError::Refused(error)
     }
 }
 
 impl From<petal_storage::StorageError> for PageError {
     fn from(error: petal_storage::StorageError) -> Self {
-        PageError(error.into())
+        PageError::Refused(error.into())
     }
 }
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        let status = self.0.status();
+        let error = match self {
+            PageError::Login => return to_login(),
+            PageError::Refused(error) => error,
+        };
+        let status = error.status();
         let heading = match status {
             StatusCode::FORBIDDEN => "Not for your role",
             StatusCode::NOT_FOUND => "Not found",
@@ -112,7 +122,7 @@ impl IntoResponse for PageError {
             idle_seconds: 0,
             status: status.as_u16(),
             heading,
-            message: self.0.message(),
+            message: error.message(),
         };
         match page.render() {
             Ok(html) => (status, Html(html)).into_response(),
@@ -126,37 +136,31 @@ fn to_login() -> Response {
     Redirect::to("/login").into_response()
 }
 
-/// Where a page sends a browser that may not see it.
-enum Elsewhere {
-    /// No (live) session: to `/login`.
-    Login,
-    /// Signed in without the permission: the guard's own refusal.
-    Refused(ApiError),
-}
-
-impl IntoResponse for Elsewhere {
-    fn into_response(self) -> Response {
-        match self {
-            Elsewhere::Login => to_login(),
-            Elsewhere::Refused(error) => PageError(error).into_response(),
-        }
-    }
-}
-
 /// A page's signed-in user, or where the browser goes instead.
-fn page_session(session: Result<Authenticated, ApiError>) -> Result<Authenticated, Elsewhere> {
+fn page_session(session: Result<Authenticated, ApiError>) -> Result<Authenticated, PageError> {
     match session {
         Ok(user) => Ok(user),
-        Err(error) if error.status() == StatusCode::UNAUTHORIZED => Err(Elsewhere::Login),
-        Err(error) => Err(Elsewhere::Refused(error)),
+        Err(error) if error.status() == StatusCode::UNAUTHORIZED => Err(PageError::Login),
+        Err(error) => Err(PageError::Refused(error)),
     }
 }
 
 /// A page's signed-in user, holding the guard's permission, or where the browser goes instead.
 fn page_user<G: Guard>(
     session: Result<Authorized<G>, ApiError>,
-) -> Result<Authenticated, Elsewhere> {
+) -> Result<Authenticated, PageError> {
     page_session(session.map(|authorized| authorized.user))
+}
+
+/// What every page reads first: a snapshot of the user's organisation, and who they are (for
+/// the header).
+async fn open_page(
+    state: &AppState,
+    user: &Authenticated,
+) -> Result<(petal_storage::ScopedTx, Me), PageError> {
+    let mut tx = state.db.begin_snapshot(user.scope()).await?;
+    let me = Me::read(&mut tx, user).await?;
+    Ok((tx, me))
 }
 
 fn idle_seconds(state: &AppState) -> i64 {

@@ -2,12 +2,12 @@
 //! their second factors and a fresh set of backup codes; for Admins, the organisation's
 //! recent security alerts too.
 
-use super::{Me, PageError, idle_seconds, page_session, render};
+use super::{Me, PageError, idle_seconds, open_page, page_session, render};
 use crate::auth::extract::Authenticated;
 use crate::http::{ApiError, AppState};
 use askama::Template;
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use petal_domain::Permission;
 use petal_storage::{alerts, sessions, users};
 
@@ -56,14 +56,10 @@ pub(super) async fn security_page(
     State(state): State<AppState>,
     session: Result<Authenticated, ApiError>,
 ) -> Result<Response, PageError> {
-    let user = match page_session(session) {
-        Ok(user) => user,
-        Err(elsewhere) => return Ok(elsewhere.into_response()),
-    };
+    let user = page_session(session)?;
     let id = user.principal.user_id;
     let now = state.clock.now();
-    let mut tx = state.db.begin_snapshot(user.scope()).await?;
-    let me = Me::read(&mut tx, &user).await?;
+    let (mut tx, me) = open_page(&state, &user).await?;
     let profile = users::get(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
     let backup_codes_left = users::backup_codes_left(&mut tx, id).await?;
     let live = sessions::list_live(&mut tx, id, now, state.auth.idle).await?;
