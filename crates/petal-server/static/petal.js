@@ -59,6 +59,17 @@ function toBase64Url(buffer) {
   return btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
+/// A `PublicKeyCredential` as JSON, with its `response` already encoded.
+function credentialJson(credential, response) {
+  return {
+    id: credential.id,
+    rawId: toBase64Url(credential.rawId),
+    type: credential.type,
+    extensions: credential.getClientExtensionResults(),
+    response,
+  };
+}
+
 /// Asks the browser for a passkey assertion for the server's `options` (from
 /// `/auth/mfa/passkey/login/start`); the credential as the API takes it.
 async function passkeyAssertion(options) {
@@ -67,18 +78,12 @@ async function passkeyAssertion(options) {
   for (const allowed of publicKey.allowCredentials || []) allowed.id = fromBase64Url(allowed.id);
   const credential = await navigator.credentials.get({ publicKey });
   const response = credential.response;
-  return {
-    id: credential.id,
-    rawId: toBase64Url(credential.rawId),
-    type: credential.type,
-    extensions: credential.getClientExtensionResults(),
-    response: {
-      authenticatorData: toBase64Url(response.authenticatorData),
-      clientDataJSON: toBase64Url(response.clientDataJSON),
-      signature: toBase64Url(response.signature),
-      userHandle: response.userHandle ? toBase64Url(response.userHandle) : null,
-    },
-  };
+  return credentialJson(credential, {
+    authenticatorData: toBase64Url(response.authenticatorData),
+    clientDataJSON: toBase64Url(response.clientDataJSON),
+    signature: toBase64Url(response.signature),
+    userHandle: response.userHandle ? toBase64Url(response.userHandle) : null,
+  });
 }
 
 /// Asks the browser to create a passkey for the server's `options` (from
@@ -89,16 +94,10 @@ async function passkeyCreation(options) {
   publicKey.user.id = fromBase64Url(publicKey.user.id);
   for (const excluded of publicKey.excludeCredentials || []) excluded.id = fromBase64Url(excluded.id);
   const credential = await navigator.credentials.create({ publicKey });
-  return {
-    id: credential.id,
-    rawId: toBase64Url(credential.rawId),
-    type: credential.type,
-    extensions: credential.getClientExtensionResults(),
-    response: {
-      attestationObject: toBase64Url(credential.response.attestationObject),
-      clientDataJSON: toBase64Url(credential.response.clientDataJSON),
-    },
-  };
+  return credentialJson(credential, {
+    attestationObject: toBase64Url(credential.response.attestationObject),
+    clientDataJSON: toBase64Url(credential.response.clientDataJSON),
+  });
 }
 
 function loginPage() {

@@ -103,19 +103,18 @@ async fn demo_seeds_an_empty_installation_once(backend: Backend) {
         printed.iter().any(|l| l.contains("36 fictional CVs screened") && l.contains("(0 failed)"))
     );
 
+    let login = |email: &str, password: &str| {
+        let request = client.post(url("/api/v1/auth/login"));
+        let request = request.json(&json!({"email": email, "password": password}));
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+
     // The printed password and backup code sign the Admin in.
-    let login: Value = client
-        .post(url("/api/v1/auth/login"))
-        .json(&json!({"email": email, "password": password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(login["next"], "verify", "{login}");
-    let verify =
-        json!({"mfa_token": login["mfa_token"], "method": "backup_code", "code": backup_code});
+    let login_answer = login(email, password).await;
+    assert_eq!(login_answer["next"], "verify", "{login_answer}");
+    let verify = json!({
+        "mfa_token": login_answer["mfa_token"], "method": "backup_code", "code": backup_code
+    });
     let session: Value = client
         .post(url("/api/v1/auth/mfa/verify"))
         .json(&verify)
@@ -161,16 +160,8 @@ async fn demo_seeds_an_empty_installation_once(backend: Backend) {
     // The Reviewer's and Viewer's printed passwords lead to authenticator enrolment.
     for role in ["reviewer", "viewer"] {
         let person = field(&printed, &format!("{role} "));
-        let login: Value = client
-            .post(url("/api/v1/auth/login"))
-            .json(&json!({"email": person[0], "password": person[1]}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(login["next"], "enroll", "{role}: {login}");
+        let answer = login(person[0], person[1]).await;
+        assert_eq!(answer["next"], "enroll", "{role}: {answer}");
     }
 
     // One job, every CV screened, ranked with a spread of recommendations and the hidden
