@@ -85,6 +85,7 @@ pub async fn run_with_clock(
             config.signed_url_ttl,
         )),
         uploads,
+        read_timeout: config.read_timeout,
         metrics: Arc::new(HttpMetrics::default()),
         auth: Arc::new(auth),
         clock,

@@ -63,6 +63,8 @@ pub struct AppState {
     pub links: Arc<links::LinkSigner>,
     /// Upload size limits.
     pub uploads: crate::upload::UploadLimits,
+    /// The longest time one document may take to read (`PETAL_READ_TIMEOUT`).
+    pub read_timeout: std::time::Duration,
     /// Request metrics.
     pub metrics: Arc<HttpMetrics>,
     /// Authentication keys and session settings.

@@ -224,7 +224,7 @@ pub(super) async fn job_page(
 }
 
 /// The candidate's name, or (hidden in blind review, or not found on the CV) the document's.
-fn candidate_name(result: &ResultView) -> String {
+pub(super) fn candidate_name(result: &ResultView) -> String {
     result.candidate.name.clone().unwrap_or_else(|| {
         format!("CV {}", result.document_id.to_string().get(..8).unwrap_or_default())
     })

@@ -19,6 +19,7 @@ use serde::Deserialize;
 
 mod admin;
 mod charts;
+mod cv_text;
 mod jobs;
 mod security;
 
@@ -32,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/jobs/new", get(jobs::new_job))
         .route("/jobs/{id}", get(jobs::job_page))
         .route("/documents/{id}", get(jobs::candidate_page))
+        .route("/documents/{id}/text", get(cv_text::cv_text_page))
         .route("/audit", get(admin::audit_page))
         .route("/settings", get(admin::settings_page))
         .route("/team", get(admin::team_page))

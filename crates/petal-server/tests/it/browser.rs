@@ -109,6 +109,11 @@ async fn first_sign_in_enrols_totp_and_the_idle_timeout_signs_out() {
     browser.shown("#results td a").await.click().await.unwrap();
     browser.shown(".verdicts mark").await;
     browser.snap("candidate").await;
+    browser.shown("#cv-text-link").await.click().await.unwrap();
+    let marked = browser.shown("#cv-text mark").await.text().await.unwrap();
+    assert!(ORLA.contains(&marked), "{marked}");
+    browser.snap("cv-text").await;
+    browser.client.back().await.unwrap();
     browser.shown("#open-original").await.click().await.unwrap();
     assert_eq!(
         browser.downloaded("orla.txt").await,

@@ -109,8 +109,9 @@ async fn round_trip(backend: Backend) {
     assert_eq!(count("document.accessed"), files.len());
     // No file name (which names the candidate) is in any audit detail.
     assert!(actions.iter().all(|(_, _, d)| !d.clone().unwrap_or_default().contains("Marlowe")));
-    let verified =
-        crate::support::json_stdout(&crate::support::petal(&app.db, &["audit", "verify"]));
+    let verified = crate::support::json_stdout(
+        &crate::support::petal_beside(&app.db, &["audit", "verify"]).await,
+    );
     assert_eq!(verified["ok"], true, "{verified}");
     app.stop().await.unwrap();
 }
@@ -431,14 +432,14 @@ async fn rotating_the_master_key_keeps_everything_readable(backend: Backend) {
     let (_, reviewer, _, job) = team(&app).await;
     let files = every_format();
     let id = app.upload_one(&reviewer, &job, files[0].0, &files[0].1).await;
-    // Running the CLI blocks this test's runtime, which also runs the server: let the server
-    // finish screening first, so it holds no write transaction the CLI would wait for.
     app.wait_for_job(&reviewer, &job).await;
     let key_file = app.db.data_dir.path().join("master.key");
     let before = std::fs::read_to_string(&key_file).unwrap();
     // Step one while the server runs: a new current key, everything re-wrapped under it, the
     // previous key kept. No blob is touched.
-    let report = crate::support::json_stdout(&crate::support::petal(&app.db, &["keys", "rotate"]));
+    let report = crate::support::json_stdout(
+        &crate::support::petal_beside(&app.db, &["keys", "rotate"]).await,
+    );
     assert_eq!(report["rewrapped"], 2, "the installation key and one organisation key: {report}");
     assert_eq!(report["previous"].as_array().unwrap().len(), 1);
     let during = std::fs::read_to_string(&key_file).unwrap();
@@ -451,7 +452,9 @@ async fn rotating_the_master_key_keeps_everything_readable(backend: Backend) {
     assert_eq!(download(&app, &reviewer, &id).await, files[0].1);
 
     // Step two: the previous key leaves the file once nothing needs it.
-    let report = crate::support::json_stdout(&crate::support::petal(&app.db, &["keys", "retire"]));
+    let report = crate::support::json_stdout(
+        &crate::support::petal_beside(&app.db, &["keys", "retire"]).await,
+    );
     assert_eq!(report["retired"].as_array().unwrap().len(), 1, "{report}");
     let after = std::fs::read_to_string(&key_file).unwrap();
     assert_eq!(after.lines().count(), 1);

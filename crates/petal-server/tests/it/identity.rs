@@ -1,6 +1,8 @@
 //! Invites, passwords, second factors and sessions, over HTTP, on both databases.
 
-use crate::support::{Backend, PASSWORD, TestApp, json_stdout, on_both_backends, petal, with_pool};
+use crate::support::{
+    Backend, PASSWORD, TestApp, json_stdout, on_both_backends, petal_beside, with_pool,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -104,7 +106,7 @@ async fn first_login_flow(backend: Backend) {
         assert_eq!((outcome.as_str(), actor.as_str()), ("success", "user"), "{action}");
         assert!(*ip && *ua && *rid, "{action} lacks ip, user agent or request id");
     }
-    let report = json_stdout(&petal(&app.db, &["audit", "verify"]));
+    let report = json_stdout(&petal_beside(&app.db, &["audit", "verify"]).await);
     assert_eq!(report["ok"], true);
     app.stop().await.unwrap();
 }

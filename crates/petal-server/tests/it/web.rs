@@ -158,6 +158,25 @@ async fn the_job_page_shows_criteria_and_ranking_and_offers_upload_to_those_who_
     assert_eq!(forced.status(), 403);
     let elsewhere = app.as_user(&outsider, Method::GET, &candidate).send().await.unwrap();
     assert_refused_page(elsewhere, 404, "<h1>Not found</h1>").await;
+
+    // The CV's text with the evidence marked where it stands: for those who may open CVs,
+    // audited as an access; refused to a Viewer, unknown to another organisation.
+    assert!(page.contains("id=\"cv-text-link\"") && !as_viewer.contains("cv-text-link"));
+    let text_path = format!("/documents/{document}/text");
+    let text =
+        app.as_user(&admin, Method::GET, &text_path).send().await.unwrap().text().await.unwrap();
+    assert_strict_html(&text);
+    assert!(text.contains("<mark title=\"2:1 degree or above"), "{text}");
+    assert!(text.contains("\">LLB Law, 2:1</mark>"), "{text}");
+    assert!(text.contains("Orla &#60;i&#62;Penhaligon&#60;/i&#62;"), "escaped: {text}");
+    let accesses = app.audit_actions().await.into_iter().filter(|(action, _, details)| {
+        action == "document.accessed" && details.as_deref().is_some_and(|d| d.contains("text"))
+    });
+    assert_eq!(accesses.count(), 1);
+    let refused = app.as_user(&viewer, Method::GET, &text_path).send().await.unwrap();
+    assert_refused_page(refused, 403, "Not for your role").await;
+    let elsewhere = app.as_user(&outsider, Method::GET, &text_path).send().await.unwrap();
+    assert_refused_page(elsewhere, 404, "<h1>Not found</h1>").await;
 }
 on_both_backends!(the_job_page_shows_criteria_and_ranking_and_offers_upload_to_those_who_may);
 

@@ -199,6 +199,20 @@ pub fn petal(db: &TestDb, args: &[&str]) -> Output {
     petal_with_env(&db.env(), args)
 }
 
+/// [`petal`] on a blocking thread, for a command run while this test's server serves: the
+/// server, which shares the test's runtime, keeps running meanwhile, so it can finish any
+/// transaction the command waits for.
+pub async fn petal_beside(db: &TestDb, args: &[&str]) -> Output {
+    let env = db.env();
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        petal_with_env(&env, &args)
+    })
+    .await
+    .unwrap()
+}
+
 /// Runs the real `petal` binary with exactly `env` as its `PETAL_*` environment.
 pub fn petal_with_env(env: &HashMap<String, String>, args: &[&str]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_petal"));
