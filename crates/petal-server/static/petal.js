@@ -371,6 +371,18 @@ function requirement(type, value) {
   return { type };
 }
 
+/// One row of the criteria editor as the API takes it.
+function criterionOf(row) {
+  const criterion = {
+    text: row.querySelector(".c-text").value.trim(),
+    kind: row.querySelector(".c-kind").value,
+    weight: Number(row.querySelector(".c-weight").value),
+  };
+  const type = row.querySelector(".c-type").value;
+  if (type) criterion.requirement = requirement(type, row.querySelector(".c-value").value.trim());
+  return criterion;
+}
+
 /// The new-job form: criteria rows added and removed in the page, sent as one request.
 function newJobPage() {
   const rows = document.querySelector("#criteria-editor tbody");
@@ -390,6 +402,34 @@ function newJobPage() {
     return row;
   };
   for (let i = 0; i < 3; i += 1) addRow();
+  // As the recruiter types, the criteria are checked as the job would check them: wording that
+  // stands in for a protected characteristic is noted under its row, a refusal shown at once.
+  let pending;
+  const check = async () => {
+    const filled = [...rows.querySelectorAll("tr")].filter((row) => row.querySelector(".c-text").value.trim() !== "");
+    for (const row of rows.querySelectorAll("tr")) {
+      const note = row.querySelector(".c-note");
+      note.textContent = "";
+      note.hidden = true;
+    }
+    show("error", false);
+    let criteria;
+    // A value still being typed (a type chosen, its value not yet) is checked on submit.
+    try { criteria = filled.map(criterionOf); } catch (unfinished) { return; }
+    if (criteria.length === 0) return;
+    try {
+      const checked = await api("POST", "/api/v1/criteria/check", { criteria });
+      for (const warning of checked.warnings) {
+        const row = filled[Number(warning.criterion_id.slice(1)) - 1];
+        if (!row) continue;
+        const note = row.querySelector(".c-note");
+        note.textContent = `“${warning.term}”: ${warning.message}`;
+        note.hidden = false;
+      }
+    } catch (error) { fail(error); }
+  };
+  rows.addEventListener("input", () => { clearTimeout(pending); pending = setTimeout(check, 400); });
+  rows.addEventListener("change", () => { clearTimeout(pending); pending = setTimeout(check, 100); });
   document.getElementById("add-criterion").addEventListener("click", () => {
     addRow().querySelector(".c-text").focus();
   });
@@ -399,16 +439,7 @@ function newJobPage() {
     try {
       const criteria = [...rows.querySelectorAll("tr")]
         .filter((row) => row.querySelector(".c-text").value.trim() !== "")
-        .map((row) => {
-          const criterion = {
-            text: row.querySelector(".c-text").value.trim(),
-            kind: row.querySelector(".c-kind").value,
-            weight: Number(row.querySelector(".c-weight").value),
-          };
-          const type = row.querySelector(".c-type").value;
-          if (type) criterion.requirement = requirement(type, row.querySelector(".c-value").value.trim());
-          return criterion;
-        });
+        .map(criterionOf);
       const job = await api("POST", "/api/v1/jobs", {
         title: document.getElementById("title").value,
         description: document.getElementById("description").value,

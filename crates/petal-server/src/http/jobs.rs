@@ -110,27 +110,7 @@ impl TryFrom<jobs::Job> for JobView {
     fn try_from(job: jobs::Job) -> Result<Self, ApiError> {
         let criteria: Vec<Criterion> =
             serde_json::from_value(job.criteria).map_err(|e| ApiError::internal(&e))?;
-        let warnings = criteria
-            .iter()
-            .flat_map(|c| {
-                proxy_warnings(&c.text).into_iter().map(|w| CriterionWarning {
-                    criterion_id: c.id.clone(),
-                    term: w.term,
-                    message: w.message.to_owned(),
-                })
-            })
-            .collect();
-        let criteria = criteria
-            .into_iter()
-            .map(|c| CriterionView {
-                interpreted_as: c.effective_requirement(),
-                id: c.id,
-                text: c.text,
-                kind: c.kind,
-                weight: c.weight,
-                requirement: c.requirement,
-            })
-            .collect();
+        let CriteriaCheck { criteria, warnings } = CriteriaCheck::of(criteria);
         Ok(JobView {
             id: job.id,
             title: job.title,
@@ -385,6 +365,55 @@ pub async fn get(
 #[serde(deny_unknown_fields)]
 pub struct CriteriaRequest {
     criteria: Vec<CriterionInput>,
+}
+
+/// Criteria as the engine reads them, with the wording that stands in for a protected
+/// characteristic.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CriteriaCheck {
+    criteria: Vec<CriterionView>,
+    warnings: Vec<CriterionWarning>,
+}
+
+impl CriteriaCheck {
+    fn of(criteria: Vec<Criterion>) -> Self {
+        let warnings = criteria
+            .iter()
+            .flat_map(|c| {
+                proxy_warnings(&c.text).into_iter().map(|w| CriterionWarning {
+                    criterion_id: c.id.clone(),
+                    term: w.term,
+                    message: w.message.to_owned(),
+                })
+            })
+            .collect();
+        let criteria = criteria
+            .into_iter()
+            .map(|c| CriterionView {
+                interpreted_as: c.effective_requirement(),
+                id: c.id,
+                text: c.text,
+                kind: c.kind,
+                weight: c.weight,
+                requirement: c.requirement,
+            })
+            .collect();
+        CriteriaCheck { criteria, warnings }
+    }
+}
+
+/// Checks criteria as a new job or a criteria change would (Reviewers and Admins), storing
+/// nothing: 422 with the reason for what a job would refuse (a protected characteristic, a
+/// bad type or weight); otherwise what each is read as and the proxy wording to reconsider.
+/// The new-job form asks it as the recruiter types.
+#[utoipa::path(post, path = "/api/v1/criteria/check", tag = "jobs", request_body = CriteriaRequest,
+    responses((status = 200, body = CriteriaCheck), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn check_criteria(
+    _user: Authorized<ManageJobs>,
+    Json(request): Json<CriteriaRequest>,
+) -> Result<Json<CriteriaCheck>, ApiError> {
+    Ok(Json(CriteriaCheck::of(validate_criteria(request.criteria)?)))
 }
 
 /// Confirms or replaces a job's criteria (Reviewers and Admins). Results screened against

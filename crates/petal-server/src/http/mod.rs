@@ -168,6 +168,7 @@ fn json_api() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::create, jobs::list))
         .routes(routes!(jobs::get, jobs::delete))
         .routes(routes!(jobs::set_criteria))
+        .routes(routes!(jobs::check_criteria))
         .routes(routes!(documents::list))
         .routes(routes!(documents::get, documents::delete))
         .routes(routes!(links::issue))

@@ -67,6 +67,12 @@ async fn first_sign_in_enrols_totp_and_the_idle_timeout_signs_out() {
     browser.snap("new-job").await;
     texts[2].clear().await.unwrap();
     texts[2].send_keys("Native English speaker").await.unwrap();
+    // The form points out the proxy under its row as it is typed.
+    let note =
+        browser.text_when("#criteria-editor tbody tr:nth-child(3) .c-note", |t| !t.is_empty());
+    let note = note.await;
+    assert!(note.contains("Native English") && note.contains("national origin"), "{note}");
+    browser.snap("new-job-warning").await;
     // A fourth criterion, typed explicitly: two years of experience in litigation.
     browser.shown("#add-criterion").await.click().await.unwrap();
     let row = browser.shown("#criteria-editor tbody tr:last-child").await;

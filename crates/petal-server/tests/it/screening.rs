@@ -408,6 +408,35 @@ async fn criteria_refuse_protected_characteristics_and_warn_on_proxies(backend: 
     );
     assert_eq!(job["criteria"][1]["kind"], "knockout");
     assert_eq!(job["criteria"][2]["interpreted_as"]["skill"], "Rust");
+
+    // The check the new-job form makes as the recruiter types: the same refusals and warnings,
+    // nothing stored, and only for those who may create jobs.
+    let check = |user: &SignedIn, criteria: Value| {
+        app.as_user(user, Method::POST, "/api/v1/criteria/check")
+            .json(&json!({"criteria": criteria}))
+            .send()
+    };
+    let refused =
+        check(&reviewer, json!([{"text": "Aged 25 to 35", "kind": "must", "weight": 3}])).await;
+    let refused = refused.unwrap();
+    assert_eq!(refused.status(), 422);
+    assert_eq!(refused.json::<Value>().await.unwrap()["error"]["code"], "protected_characteristic");
+    let checked = check(
+        &reviewer,
+        json!([{"text": "2:1 degree or above", "kind": "must", "weight": 3},
+               {"text": "Digital native", "kind": "nice", "weight": 1}]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(checked.status(), 200);
+    let checked: Value = checked.json().await.unwrap();
+    assert_eq!(checked["warnings"][0]["criterion_id"], "c2", "{checked}");
+    assert_eq!(checked["criteria"][0]["interpreted_as"]["type"], "degree_class");
+    assert_eq!(app.get_json(&reviewer, "/api/v1/jobs").await.as_array().unwrap().len(), 1);
+    let admin = app.admin_of_new_org("Other").await;
+    let viewer = app.member(&admin, "vic@other.test", "viewer").await;
+    let criteria = json!([{"text": "Rust", "kind": "must", "weight": 3}]);
+    assert_eq!(check(&viewer, criteria).await.unwrap().status(), 403);
 }
 on_both_backends!(criteria_refuse_protected_characteristics_and_warn_on_proxies);
 
