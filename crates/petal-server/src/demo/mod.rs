@@ -91,7 +91,9 @@ pub async fn run(config: Config) -> anyhow::Result<ExitCode> {
             }
             Some(invite) => {
                 println!("Making the demo organisation and screening {CV_COUNT} fictional CVs…");
-                let (accounts, admin, progress) = populate(&seeder, &invite).await?;
+                let (accounts, admin, progress) = populate(&seeder, &invite).await.context(
+                    "its organisation is left half made: start again on an empty installation",
+                )?;
                 print_instructions(&config, &accounts, &admin, progress);
                 Ok::<_, anyhow::Error>(())
             }
@@ -108,10 +110,7 @@ pub async fn run(config: Config) -> anyhow::Result<ExitCode> {
             if let Err(error) = seeded {
                 stop.cancel();
                 let _ = served.await;
-                return Err(error.context(
-                    "the demo could not be set up; its organisation is left half made, so start \
-                     again on an empty installation",
-                ));
+                return Err(error.context("the demo could not be set up"));
             }
         }
     }
