@@ -494,6 +494,22 @@ async function withStepUp(action) {
       document.getElementById("reauth-password").focus();
       // Once a text message is asked for, a six-digit code is that message's.
       let sixDigits = "totp";
+      const passkey = document.getElementById("reauth-passkey");
+      if (passkey) {
+        passkey.onclick = async () => {
+          show("error", false);
+          try {
+            const options = await api("POST", "/api/v1/auth/reauth/passkey/start", {
+              password: document.getElementById("reauth-password").value,
+            });
+            const credential = await passkeyAssertion(options);
+            await api("POST", "/api/v1/auth/reauth/passkey/finish", { credential });
+            form.reset();
+            show("reauth", false);
+            resolve();
+          } catch (failure) { fail(failure); }
+        };
+      }
       const sms = document.getElementById("reauth-sms");
       if (sms) {
         sms.onclick = async () => {

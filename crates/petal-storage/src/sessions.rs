@@ -329,6 +329,47 @@ pub async fn record_reauth(
     Ok(())
 }
 
+/// Keeps a passkey step-up's WebAuthn ceremony state on the session, replacing any earlier.
+pub async fn set_reauth_ceremony(
+    tx: &mut ScopedTx,
+    session_id: SessionId,
+    state: &str,
+) -> Result<(), StorageError> {
+    let org = tx.scope().org_id().as_uuid();
+    execute!(
+        &mut tx.tx,
+        "UPDATE sessions SET reauth_webauthn_state = $3 WHERE id = $1 AND org_id = $2",
+        session_id.as_uuid(),
+        org,
+        state
+    )?;
+    Ok(())
+}
+
+/// Takes the session's passkey step-up ceremony state, clearing it: each works once.
+pub async fn take_reauth_ceremony(
+    tx: &mut ScopedTx,
+    session_id: SessionId,
+) -> Result<Option<String>, StorageError> {
+    let org = tx.scope().org_id().as_uuid();
+    let state: Option<Option<String>> = on_conn!(&mut tx.tx, |conn| {
+        sqlx::query_scalar(
+            "SELECT reauth_webauthn_state FROM sessions WHERE id = $1 AND org_id = $2",
+        )
+        .bind(session_id.as_uuid())
+        .bind(org)
+        .fetch_optional(conn)
+        .await
+    })?;
+    execute!(
+        &mut tx.tx,
+        "UPDATE sessions SET reauth_webauthn_state = NULL WHERE id = $1 AND org_id = $2",
+        session_id.as_uuid(),
+        org
+    )?;
+    Ok(state.flatten())
+}
+
 /// Whether the user had any session before, and whether one came from `ip` and one from
 /// `user_agent` (to notice logins from a new address or device).
 pub async fn seen_before(

@@ -752,27 +752,50 @@ pub async fn reauth(
     let factor_ok =
         password_ok && factor_ok(&state, &mut tx, id, &request.method, &request.code, now).await?;
     if !factor_ok {
-        let failed = event(AuditAction::MfaFailed, id, false)
-            .detail("purpose", Detail::Label("step_up".to_owned()));
-        audit::append(&mut tx, now, &user.audit(), &failed).await?;
-        // Step-up guesses count like login guesses: enough of them lock the account, which
-        // ends the session's ability to step up (and raises an alert).
-        let ip = user.meta.ip.map(|ip| ip.to_string());
-        let alert = count_failure(&state, &mut tx, id, &user.audit(), ip, now).await?;
-        if alert.is_some() {
-            sessions::revoke_all(&mut tx, id, "locked", now).await?;
-        }
-        tx.commit().await?;
-        alerts::deliver(&state, alert.into_iter().collect());
-        return Err(invalid_credentials());
+        return Err(refuse_step_up(&state, tx, &user, now).await?);
     }
+    grant_step_up(tx, &user, &request.method, now).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A failed step-up: audited, and counted like a failed login, so enough of them lock the
+/// account, which ends its sessions (and raises an alert). Commits `tx`; the error to answer.
+pub(super) async fn refuse_step_up(
+    state: &AppState,
+    mut tx: ScopedTx,
+    user: &Authenticated,
+    now: DateTime<Utc>,
+) -> Result<ApiError, ApiError> {
+    let id = user.principal.user_id;
+    let failed = event(AuditAction::MfaFailed, id, false)
+        .detail("purpose", Detail::Label("step_up".to_owned()));
+    audit::append(&mut tx, now, &user.audit(), &failed).await?;
+    let ip = user.meta.ip.map(|ip| ip.to_string());
+    let alert = count_failure(state, &mut tx, id, &user.audit(), ip, now).await?;
+    if alert.is_some() {
+        sessions::revoke_all(&mut tx, id, "locked", now).await?;
+    }
+    tx.commit().await?;
+    alerts::deliver(state, alert.into_iter().collect());
+    Ok(invalid_credentials())
+}
+
+/// A step-up that passed with `method`: sensitive changes are allowed on this session for the
+/// next five minutes. Audited; commits `tx`.
+pub(super) async fn grant_step_up(
+    mut tx: ScopedTx,
+    user: &Authenticated,
+    method: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let id = user.principal.user_id;
     sessions::record_reauth(&mut tx, user.principal.session_id, now).await?;
     let verified = event(AuditAction::MfaVerified, id, true)
         .detail("purpose", Detail::Label("step_up".to_owned()))
-        .detail("method", Detail::Label(request.method));
+        .detail("method", Detail::Label(method.to_owned()));
     audit::append(&mut tx, now, &user.audit(), &verified).await?;
     tx.commit().await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }
 
 /// Ends the current session at once and clears the cookie.

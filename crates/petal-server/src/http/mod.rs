@@ -153,6 +153,8 @@ fn json_api() -> OpenApiRouter<AppState> {
         .routes(routes!(passkeys::login_finish))
         .routes(routes!(login::mfa_verify))
         .routes(routes!(login::reauth))
+        .routes(routes!(passkeys::step_up_start))
+        .routes(routes!(passkeys::step_up_finish))
         .routes(routes!(login::logout))
         .routes(routes!(me::me))
         .routes(routes!(me::my_sessions))

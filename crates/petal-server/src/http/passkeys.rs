@@ -1,19 +1,22 @@
 //! WebAuthn passkeys as a second factor: registration during enrolment and authentication at
-//! login, both on a pending login (`mfa_token`). The ceremony state is kept with the pending
-//! login in the database, so any replica can finish what another started, and each ceremony
-//! can be finished once.
+//! login, both on a pending login (`mfa_token`), and a step-up on a session. The ceremony state
+//! is kept with the pending login or the session in the database, so any replica can finish
+//! what another started, and each ceremony can be finished once.
 
 use super::login::{
-    MfaTokenRequest, already_enrolled, enrolment_alert, finish_login, new_backup_codes, pending,
-    reject_code,
+    MfaTokenRequest, already_enrolled, enrolment_alert, finish_login, grant_step_up,
+    new_backup_codes, pending, refuse_step_up, reject_code,
 };
 use super::{ApiError, AppState, ErrorBody};
-use crate::auth::extract::ClientMeta;
+use crate::auth::extract::{Authenticated, ClientMeta};
+use crate::auth::password;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use petal_domain::UserId;
 use petal_storage::{sessions, users};
+use secrecy::SecretString;
 use serde::Deserialize;
 use webauthn_rs::Webauthn;
 use webauthn_rs::prelude::{
@@ -155,14 +158,7 @@ pub async fn login_finish(
     let Some(result) = result else {
         return Err(reject_code(&state, p, "passkey", now).await?);
     };
-    // Keep the signature counter current, so a cloned authenticator is noticed.
-    for (id, credential) in users::passkeys(&mut p.tx, p.user.id).await? {
-        let Ok(mut passkey) = serde_json::from_str::<Passkey>(&credential) else { continue };
-        if passkey.update_credential(&result) == Some(true) {
-            let updated = serde_json::to_string(&passkey).map_err(internal)?;
-            users::update_passkey(&mut p.tx, id, &updated).await?;
-        }
-    }
+    keep_counters(&mut p.tx, p.user.id, &result).await?;
     let verified = petal_domain::audit::AuditEvent::success(
         petal_domain::audit::AuditAction::MfaVerified,
         Some(petal_domain::audit::Target { kind: "user", id: p.user.id.to_string() }),
@@ -170,4 +166,105 @@ pub async fn login_finish(
     .detail("method", petal_domain::audit::Detail::Label("passkey".to_owned()));
     petal_storage::audit::append(&mut p.tx, now, &p.context, &verified).await?;
     finish_login(&state, p, &meta, now, None, Vec::new()).await
+}
+
+/// Keeps the user's passkeys' signature counters current after `result`, so a cloned
+/// authenticator is noticed.
+async fn keep_counters(
+    tx: &mut petal_storage::ScopedTx,
+    user: UserId,
+    result: &webauthn_rs::prelude::AuthenticationResult,
+) -> Result<(), ApiError> {
+    for (id, credential) in users::passkeys(tx, user).await? {
+        let Ok(mut passkey) = serde_json::from_str::<Passkey>(&credential) else { continue };
+        if passkey.update_credential(result) == Some(true) {
+            let updated = serde_json::to_string(&passkey).map_err(internal)?;
+            users::update_passkey(tx, id, &updated).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The password, to start a step-up with a passkey.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct StepUpStart {
+    #[schema(value_type = String, format = Password)]
+    password: SecretString,
+}
+
+/// Starts a step-up with a passkey (instead of a code): the password first, then WebAuthn
+/// request options for the user's passkeys. A wrong password counts as a failed step-up.
+#[utoipa::path(post, path = "/api/v1/auth/reauth/passkey/start", tag = "auth",
+    request_body = StepUpStart,
+    responses((status = 200, description = "WebAuthn request options (navigator.credentials.get)"),
+        (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn step_up_start(
+    State(state): State<AppState>,
+    user: Authenticated,
+    Json(request): Json<StepUpStart>,
+) -> Result<Json<RequestChallengeResponse>, ApiError> {
+    let rp = relying_party(&state)?;
+    let now = state.clock.now();
+    let id = user.principal.user_id;
+    // Argon2 runs before the write transaction opens, so no lock is held while it works.
+    let mut read = state.db.begin_snapshot(user.scope()).await?;
+    let (stored, _) = users::credentials(&mut read, id).await?.ok_or_else(ApiError::not_found)?;
+    drop(read);
+    let password_ok = password::verify(request.password, stored).await?;
+    let mut tx = state.db.begin_scoped(user.scope()).await?;
+    if !password_ok {
+        return Err(refuse_step_up(&state, tx, &user, now).await?);
+    }
+    let keys: Vec<Passkey> = users::passkeys(&mut tx, id)
+        .await?
+        .iter()
+        .filter_map(|(_, c)| serde_json::from_str(c).ok())
+        .collect();
+    if keys.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "method_unavailable",
+            "No passkey is registered: use a code.",
+        ));
+    }
+    let (challenge, authentication) = rp.start_passkey_authentication(&keys).map_err(internal)?;
+    let authentication = serde_json::to_string(&authentication).map_err(internal)?;
+    sessions::set_reauth_ceremony(&mut tx, user.principal.session_id, &authentication).await?;
+    tx.commit().await?;
+    Ok(Json(challenge))
+}
+
+/// The authenticator's assertion for a step-up.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct StepUpFinish {
+    /// The `PublicKeyCredential` from `navigator.credentials.get`, as JSON.
+    #[schema(value_type = Object)]
+    credential: PublicKeyCredential,
+}
+
+/// Finishes a passkey step-up: sensitive changes are allowed on this session for 5 minutes.
+/// Each ceremony works once; a refused assertion counts as a failed step-up.
+#[utoipa::path(post, path = "/api/v1/auth/reauth/passkey/finish", tag = "auth",
+    request_body = StepUpFinish,
+    responses((status = 204), (status = 401, body = ErrorBody)))]
+pub async fn step_up_finish(
+    State(state): State<AppState>,
+    user: Authenticated,
+    Json(request): Json<StepUpFinish>,
+) -> Result<StatusCode, ApiError> {
+    let rp = relying_party(&state)?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin_scoped(user.scope()).await?;
+    let ceremony = sessions::take_reauth_ceremony(&mut tx, user.principal.session_id).await?;
+    let authentication =
+        ceremony.and_then(|s| serde_json::from_str::<PasskeyAuthentication>(&s).ok());
+    let result = authentication.and_then(|authentication| {
+        rp.finish_passkey_authentication(&request.credential, &authentication).ok()
+    });
+    let Some(result) = result else {
+        return Err(refuse_step_up(&state, tx, &user, now).await?);
+    };
+    keep_counters(&mut tx, user.principal.user_id, &result).await?;
+    grant_step_up(tx, &user, "passkey", now).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

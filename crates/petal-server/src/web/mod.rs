@@ -50,6 +50,8 @@ struct Me {
     audit: bool,
     /// Whether they can confirm a step-up with a text message.
     sms: bool,
+    /// Whether they can confirm a step-up with a passkey.
+    passkey: bool,
 }
 
 impl Me {
@@ -62,6 +64,7 @@ impl Me {
             role: principal.role.as_str().to_owned(),
             audit: principal.role.allows(Permission::ReadAudit),
             sms: profile.sms_enabled,
+            passkey: profile.passkey_enabled,
         })
     }
 }

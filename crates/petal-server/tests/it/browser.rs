@@ -376,6 +376,16 @@ async fn a_passkey_is_created_at_first_sign_in_and_signs_in_again() {
     sign_in_form().await;
     browser.shown("#use-passkey").await.click().await.unwrap();
     browser.at("/jobs").await;
+
+    // New backup codes, confirmed with the password and the passkey (no code at all).
+    app.clock.advance(chrono::Duration::minutes(6));
+    browser.client.goto(&format!("{public}/security")).await.unwrap();
+    browser.shown("#new-codes").await.click().await.unwrap();
+    browser.fill("#reauth-password", crate::support::PASSWORD).await;
+    browser.shown("#reauth-passkey").await.click().await.unwrap();
+    browser.shown("#new-codes-shown").await;
+    let codes = browser.client.find_all(Locator::Css("#backup-codes li")).await.unwrap();
+    assert_eq!(codes.len(), 10);
     let actions = app.audit_actions().await;
     let passkey_logins = actions
         .iter()
@@ -383,7 +393,7 @@ async fn a_passkey_is_created_at_first_sign_in_and_signs_in_again() {
             action == "mfa.verified" && details.as_deref().is_some_and(|d| d.contains("passkey"))
         })
         .count();
-    assert_eq!(passkey_logins, 1, "{actions:?}");
+    assert_eq!(passkey_logins, 2, "a sign-in and a step-up: {actions:?}");
 }
 
 #[tokio::test]

@@ -69,12 +69,49 @@ async fn passkey_enrolment_and_login(backend: Backend) {
     let session: Value = registered.json().await.unwrap();
     assert_eq!(session["backup_codes"].as_array().unwrap().len(), 10);
 
-    let login: Value = app.login("ada@acme.test", PASSWORD).await.json().await.unwrap();
-    assert_eq!(login["next"], "verify");
-    assert_eq!(login["methods"], json!(["passkey", "backup_code"]));
+    let answer: Value = app.login("ada@acme.test", PASSWORD).await.json().await.unwrap();
+    assert_eq!(answer["next"], "verify");
+    assert_eq!(answer["methods"], json!(["passkey", "backup_code"]));
     assert_eq!(login_status(&app, &origin, &mut key).await, StatusCode::OK);
     // Twice, so the signature counter moves and is kept.
     assert_eq!(login_status(&app, &origin, &mut key).await, StatusCode::OK);
+
+    // A step-up with the passkey, after the password: then sensitive changes go through.
+    let session: Value =
+        login(&app, &origin, &mut key, "ada@acme.test").await.json().await.unwrap();
+    let token = session["access_token"].as_str().unwrap().to_owned();
+    let post = |path: &str, body: Value| {
+        app.client.post(app.url(path)).bearer_auth(&token).json(&body).send()
+    };
+    app.clock.advance(chrono::Duration::minutes(6));
+    let codes = post("/api/v1/me/backup-codes", json!({})).await.unwrap();
+    assert_eq!(codes.status(), StatusCode::FORBIDDEN, "no recent step-up yet");
+    let wrong = post("/api/v1/auth/reauth/passkey/start", json!({"password": "not it"}));
+    assert_eq!(wrong.await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    let start = post("/api/v1/auth/reauth/passkey/start", json!({"password": PASSWORD})).await;
+    let start = start.unwrap();
+    assert_eq!(start.status(), StatusCode::OK);
+    let challenge: RequestChallengeResponse = start.json().await.unwrap();
+    let credential = key.do_authentication(origin.clone(), challenge).unwrap();
+    let body = json!({"credential": credential});
+    let finished = post("/api/v1/auth/reauth/passkey/finish", body.clone()).await.unwrap();
+    assert_eq!(finished.status(), StatusCode::NO_CONTENT);
+    let replayed = post("/api/v1/auth/reauth/passkey/finish", body).await.unwrap();
+    assert_eq!(replayed.status(), StatusCode::UNAUTHORIZED, "each ceremony works once");
+    let codes = post("/api/v1/me/backup-codes", json!({})).await.unwrap();
+    assert_eq!(codes.status(), StatusCode::OK);
+    let step_ups: Vec<String> = app
+        .audit_actions()
+        .await
+        .into_iter()
+        .filter(|(action, _, _)| action == "mfa.verified" || action == "mfa.failed")
+        .filter_map(|(action, _, details)| {
+            details.filter(|d| d.contains("step_up")).map(|d| format!("{action} {d}"))
+        })
+        .collect();
+    assert_eq!(step_ups.len(), 3, "{step_ups:?}");
+    assert!(step_ups.iter().filter(|s| s.starts_with("mfa.failed")).count() == 2);
+    assert!(step_ups.iter().any(|s| s.starts_with("mfa.verified") && s.contains("passkey")));
     app.stop().await.unwrap();
 }
 on_both_backends!(passkey_enrolment_and_login);
