@@ -329,47 +329,6 @@ pub async fn record_reauth(
     Ok(())
 }
 
-/// Keeps a passkey step-up's WebAuthn ceremony state on the session, replacing any earlier.
-pub async fn set_reauth_ceremony(
-    tx: &mut ScopedTx,
-    session_id: SessionId,
-    state: &str,
-) -> Result<(), StorageError> {
-    let org = tx.scope().org_id().as_uuid();
-    execute!(
-        &mut tx.tx,
-        "UPDATE sessions SET reauth_webauthn_state = $3 WHERE id = $1 AND org_id = $2",
-        session_id.as_uuid(),
-        org,
-        state
-    )?;
-    Ok(())
-}
-
-/// Takes the session's passkey step-up ceremony state, clearing it: each works once.
-pub async fn take_reauth_ceremony(
-    tx: &mut ScopedTx,
-    session_id: SessionId,
-) -> Result<Option<String>, StorageError> {
-    let org = tx.scope().org_id().as_uuid();
-    let state: Option<Option<String>> = on_conn!(&mut tx.tx, |conn| {
-        sqlx::query_scalar(
-            "SELECT reauth_webauthn_state FROM sessions WHERE id = $1 AND org_id = $2",
-        )
-        .bind(session_id.as_uuid())
-        .bind(org)
-        .fetch_optional(conn)
-        .await
-    })?;
-    execute!(
-        &mut tx.tx,
-        "UPDATE sessions SET reauth_webauthn_state = NULL WHERE id = $1 AND org_id = $2",
-        session_id.as_uuid(),
-        org
-    )?;
-    Ok(state.flatten())
-}
-
 /// Whether the user had any session before, and whether one came from `ip` and one from
 /// `user_agent` (to notice logins from a new address or device).
 pub async fn seen_before(
@@ -396,21 +355,59 @@ pub async fn seen_before(
     Ok((any > 0, same_ip > 0, same_agent > 0))
 }
 
+/// Where a WebAuthn ceremony's state waits between its start and its finish.
+#[derive(Clone, Copy)]
+enum CeremonyHolder {
+    /// A pending login (`login_challenges.webauthn_state`): enrolment and sign-in.
+    PendingLogin,
+    /// A session (`sessions.reauth_webauthn_state`): a step-up.
+    Session,
+}
+
+impl CeremonyHolder {
+    /// The statements that set, read and clear the state (`$1` the row, `$2` its organisation).
+    fn statements(self) -> [&'static str; 3] {
+        match self {
+            CeremonyHolder::PendingLogin => [
+                "UPDATE login_challenges SET webauthn_state = $3 WHERE id = $1 AND org_id = $2",
+                "SELECT webauthn_state FROM login_challenges WHERE id = $1 AND org_id = $2",
+                "UPDATE login_challenges SET webauthn_state = NULL WHERE id = $1 AND org_id = $2",
+            ],
+            CeremonyHolder::Session => [
+                "UPDATE sessions SET reauth_webauthn_state = $3 WHERE id = $1 AND org_id = $2",
+                "SELECT reauth_webauthn_state FROM sessions WHERE id = $1 AND org_id = $2",
+                "UPDATE sessions SET reauth_webauthn_state = NULL WHERE id = $1 AND org_id = $2",
+            ],
+        }
+    }
+
+    /// Keeps `state` on row `id`, replacing any earlier.
+    async fn set(self, tx: &mut ScopedTx, id: Uuid, state: &str) -> Result<(), StorageError> {
+        let org = tx.scope().org_id().as_uuid();
+        let [set, _, _] = self.statements();
+        execute!(&mut tx.tx, set, id, org, state)?;
+        Ok(())
+    }
+
+    /// Takes (reads and clears) the state on row `id`: each ceremony is finished once.
+    async fn take(self, tx: &mut ScopedTx, id: Uuid) -> Result<Option<String>, StorageError> {
+        let org = tx.scope().org_id().as_uuid();
+        let [_, read, clear] = self.statements();
+        let state: Option<Option<String>> = on_conn!(&mut tx.tx, |conn| {
+            sqlx::query_scalar(read).bind(id).bind(org).fetch_optional(conn).await
+        })?;
+        execute!(&mut tx.tx, clear, id, org)?;
+        Ok(state.flatten())
+    }
+}
+
 /// Keeps the state of a WebAuthn ceremony on a pending login (replacing any earlier one).
 pub async fn set_ceremony(
     tx: &mut ScopedTx,
     pending_id: Uuid,
     state: &str,
 ) -> Result<(), StorageError> {
-    let org = tx.scope().org_id().as_uuid();
-    execute!(
-        &mut tx.tx,
-        "UPDATE login_challenges SET webauthn_state = $3 WHERE id = $1 AND org_id = $2",
-        pending_id,
-        org,
-        state
-    )?;
-    Ok(())
+    CeremonyHolder::PendingLogin.set(tx, pending_id, state).await
 }
 
 /// Takes (reads and clears) the WebAuthn ceremony state of a pending login: each ceremony
@@ -419,21 +416,22 @@ pub async fn take_ceremony(
     tx: &mut ScopedTx,
     pending_id: Uuid,
 ) -> Result<Option<String>, StorageError> {
-    let org = tx.scope().org_id().as_uuid();
-    let state: Option<Option<String>> = on_conn!(&mut tx.tx, |conn| {
-        sqlx::query_scalar(
-            "SELECT webauthn_state FROM login_challenges WHERE id = $1 AND org_id = $2",
-        )
-        .bind(pending_id)
-        .bind(org)
-        .fetch_optional(conn)
-        .await
-    })?;
-    execute!(
-        &mut tx.tx,
-        "UPDATE login_challenges SET webauthn_state = NULL WHERE id = $1 AND org_id = $2",
-        pending_id,
-        org
-    )?;
-    Ok(state.flatten())
+    CeremonyHolder::PendingLogin.take(tx, pending_id).await
+}
+
+/// Keeps a passkey step-up's WebAuthn ceremony state on the session, replacing any earlier.
+pub async fn set_reauth_ceremony(
+    tx: &mut ScopedTx,
+    session_id: SessionId,
+    state: &str,
+) -> Result<(), StorageError> {
+    CeremonyHolder::Session.set(tx, session_id.as_uuid(), state).await
+}
+
+/// Takes the session's passkey step-up ceremony state, clearing it: each works once.
+pub async fn take_reauth_ceremony(
+    tx: &mut ScopedTx,
+    session_id: SessionId,
+) -> Result<Option<String>, StorageError> {
+    CeremonyHolder::Session.take(tx, session_id.as_uuid()).await
 }

@@ -743,11 +743,7 @@ pub async fn reauth(
 ) -> Result<StatusCode, ApiError> {
     let now = state.clock.now();
     let id = user.principal.user_id;
-    // Argon2 runs before the write transaction opens, so no lock is held while it works.
-    let mut read = state.db.begin_snapshot(user.scope()).await?;
-    let (stored, _) = users::credentials(&mut read, id).await?.ok_or_else(ApiError::not_found)?;
-    drop(read);
-    let password_ok = password::verify(request.password, stored).await?;
+    let password_ok = step_up_password(&state, &user, request.password).await?;
     let mut tx = state.db.begin_scoped(user.scope()).await?;
     let factor_ok =
         password_ok && factor_ok(&state, &mut tx, id, &request.method, &request.code, now).await?;
@@ -756,6 +752,21 @@ pub async fn reauth(
     }
     grant_step_up(tx, &user, &request.method, now).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Whether `password` is the signed-in user's, the first half of every step-up. Argon2 runs
+/// before the caller opens its write transaction, so no lock is held while it works.
+pub(super) async fn step_up_password(
+    state: &AppState,
+    user: &Authenticated,
+    password: SecretString,
+) -> Result<bool, ApiError> {
+    let mut read = state.db.begin_snapshot(user.scope()).await?;
+    let (stored, _) = users::credentials(&mut read, user.principal.user_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    drop(read);
+    Ok(password::verify(password, stored).await?)
 }
 
 /// A failed step-up: audited, and counted like a failed login, so enough of them lock the

@@ -5,11 +5,10 @@
 
 use super::login::{
     MfaTokenRequest, already_enrolled, enrolment_alert, finish_login, grant_step_up,
-    new_backup_codes, pending, refuse_step_up, reject_code,
+    new_backup_codes, pending, refuse_step_up, reject_code, step_up_password,
 };
 use super::{ApiError, AppState, ErrorBody};
 use crate::auth::extract::{Authenticated, ClientMeta};
-use crate::auth::password;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -206,11 +205,7 @@ pub async fn step_up_start(
     let rp = relying_party(&state)?;
     let now = state.clock.now();
     let id = user.principal.user_id;
-    // Argon2 runs before the write transaction opens, so no lock is held while it works.
-    let mut read = state.db.begin_snapshot(user.scope()).await?;
-    let (stored, _) = users::credentials(&mut read, id).await?.ok_or_else(ApiError::not_found)?;
-    drop(read);
-    let password_ok = password::verify(request.password, stored).await?;
+    let password_ok = step_up_password(&state, &user, request.password).await?;
     let mut tx = state.db.begin_scoped(user.scope()).await?;
     if !password_ok {
         return Err(refuse_step_up(&state, tx, &user, now).await?);

@@ -1,9 +1,9 @@
 //! A CV's text with each criterion's evidence marked where it stands (Reviewers and Admins:
 //! it opens the document, so it is audited as `document.accessed` like the original's link).
 
-use super::{Me, PageError, idle_seconds, open_page, page_user, render};
+use super::jobs::{Candidate, candidate_name, criterion_text};
+use super::{Me, PageError, idle_seconds, page_user, render};
 use crate::auth::extract::{Authorized, OpenDocuments};
-use crate::http::documents::job_with_key;
 use crate::http::{ApiError, AppState};
 use askama::Template;
 use axum::extract::rejection::PathRejection;
@@ -13,8 +13,7 @@ use petal_documents::DocumentKind;
 use petal_documents::read;
 use petal_domain::DocumentId;
 use petal_domain::audit::{AuditAction, AuditEvent, Detail, Target};
-use petal_screening::criteria::Criterion;
-use petal_storage::{audit, documents};
+use petal_storage::audit;
 use std::time::Instant;
 
 /// A run of the CV's text, marked when it is evidence.
@@ -94,25 +93,14 @@ pub(super) async fn cv_text_page(
     id: Result<Path<DocumentId>, PathRejection>,
 ) -> Result<Response, PageError> {
     let user = page_user(session)?;
-    let Path(id) = id.map_err(|_| ApiError::not_found())?;
-    let scope = user.scope();
-    let (mut tx, me) = open_page(&state, &user).await?;
-    let document = documents::get(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
-    let (job, key) = job_with_key(&state, &mut tx, document.job_id).await?;
-    drop(tx);
-    let results = crate::http::results::ranked(&state, scope, job.id, true).await?;
-    let result =
-        results.into_iter().find(|r| r.document_id == id).ok_or_else(ApiError::not_found)?;
-    let criteria: Vec<Criterion> =
-        serde_json::from_value(job.criteria).map_err(|e| ApiError::internal(&e))?;
+    let (me, candidate) = Candidate::load(&state, &user, id).await?;
+    let Candidate { document, key, criteria, result, .. } = candidate;
+    let (id, scope) = (result.document_id, user.scope());
     let quotes: Vec<(String, String)> = result
         .criteria
         .iter()
         .flat_map(|verdict| {
-            let name = criteria
-                .iter()
-                .find(|c| c.id == verdict.criterion_id)
-                .map_or_else(|| verdict.criterion_id.clone(), |c| c.text.clone());
+            let name = criterion_text(&criteria, &verdict.criterion_id);
             verdict.evidence.iter().map(move |e| (name.clone(), e.quote.clone()))
         })
         .collect();
@@ -144,7 +132,7 @@ pub(super) async fn cv_text_page(
         me: Some(me),
         idle_seconds: idle_seconds(&state),
         document_id: id,
-        candidate: super::jobs::candidate_name(&result),
+        candidate: candidate_name(&result),
         runs,
         hidden_chars,
     }))

@@ -2,10 +2,11 @@
 //! charts, and a candidate with the evidence.
 
 use super::{Me, PageError, api_name, charts, idle_seconds, open_page, page_user, render};
-use crate::auth::extract::{Authorized, ManageJobs, ReadJobs};
+use crate::auth::extract::{Authenticated, Authorized, ManageJobs, ReadJobs};
 use crate::http::documents::{job_with_key, open_view};
 use crate::http::results::ResultView;
 use crate::http::{ApiError, AppState};
+use crate::vault::JobKey;
 use askama::Template;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
@@ -261,6 +262,51 @@ struct CandidatePage {
     can_decide: bool,
 }
 
+/// A candidate as the candidate's pages read it, the ranking as
+/// `GET /api/v1/jobs/{id}/results` reads it (blind review honoured).
+pub(super) struct Candidate {
+    /// Their document.
+    pub(super) document: documents::Document,
+    /// The job's title.
+    pub(super) job_title: String,
+    /// The job's key.
+    pub(super) key: JobKey,
+    /// The job's criteria.
+    pub(super) criteria: Vec<Criterion>,
+    /// Their ranked result.
+    pub(super) result: ResultView,
+    /// Whether the organisation reviews blind.
+    pub(super) blind: bool,
+}
+
+impl Candidate {
+    /// The candidate of document `id` (an id that is not one, or another organisation's, is
+    /// a page that does not exist), and the page header's user.
+    pub(super) async fn load(
+        state: &AppState,
+        user: &Authenticated,
+        id: Result<Path<DocumentId>, PathRejection>,
+    ) -> Result<(Me, Candidate), PageError> {
+        let Path(id) = id.map_err(|_| ApiError::not_found())?;
+        let (mut tx, me) = open_page(state, user).await?;
+        let document = documents::get(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
+        let (job, key) = job_with_key(state, &mut tx, document.job_id).await?;
+        let blind = orgs::settings(&mut tx).await?.blind_review;
+        drop(tx);
+        let results = crate::http::results::ranked(state, user.scope(), job.id, true).await?;
+        let result =
+            results.into_iter().find(|r| r.document_id == id).ok_or_else(ApiError::not_found)?;
+        let criteria = serde_json::from_value(job.criteria).map_err(|e| ApiError::internal(&e))?;
+        let candidate = Candidate { document, job_title: job.title, key, criteria, result, blind };
+        Ok((me, candidate))
+    }
+}
+
+/// The words of criterion `id` (its id, should the job no longer have it).
+pub(super) fn criterion_text(criteria: &[Criterion], id: &str) -> String {
+    criteria.iter().find(|c| c.id == id).map_or_else(|| id.to_owned(), |c| c.text.clone())
+}
+
 /// A candidate: each criterion's verdict with the quoted evidence, the decision, and (for those
 /// who may) opening the original and recording a decision. Read as the API reads it.
 pub(super) async fn candidate_page(
@@ -269,27 +315,17 @@ pub(super) async fn candidate_page(
     id: Result<Path<DocumentId>, PathRejection>,
 ) -> Result<Response, PageError> {
     let user = page_user(session)?;
-    // An id that is not one is a page that does not exist.
-    let Path(id) = id.map_err(|_| ApiError::not_found())?;
-    let scope = user.scope();
-    let (mut tx, me) = open_page(&state, &user).await?;
-    let document = documents::get(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
-    let (job, key) = job_with_key(&state, &mut tx, document.job_id).await?;
-    let blind = orgs::settings(&mut tx).await?.blind_review;
-    drop(tx);
+    let (me, candidate) = Candidate::load(&state, &user, id).await?;
+    let Candidate { document, job_title, key, criteria, result, blind } = candidate;
+    let job_id = document.job_id;
     let filename = open_view(&key, document, blind)?.filename;
-    let results = crate::http::results::ranked(&state, scope, job.id, true).await?;
-    let result =
-        results.into_iter().find(|r| r.document_id == id).ok_or_else(ApiError::not_found)?;
-    let criteria: Vec<Criterion> =
-        serde_json::from_value(job.criteria).map_err(|e| ApiError::internal(&e))?;
     let role = user.principal.role;
     let page = CandidatePage {
         me: Some(me),
         idle_seconds: idle_seconds(&state),
-        document_id: id,
-        job_id: job.id,
-        job_title: job.title,
+        document_id: result.document_id,
+        job_id,
+        job_title,
         candidate: candidate_name(&result),
         filename,
         rank: result.rank,
@@ -301,10 +337,7 @@ pub(super) async fn candidate_page(
             .criteria
             .iter()
             .map(|c| VerdictRow {
-                text: criteria
-                    .iter()
-                    .find(|k| k.id == c.criterion_id)
-                    .map_or_else(|| c.criterion_id.clone(), |k| k.text.clone()),
+                text: criterion_text(&criteria, &c.criterion_id),
                 verdict: api_name(&c.verdict),
                 verdict_class: api_name(&c.verdict).replace(' ', "-"),
                 evidence: c.evidence.iter().map(|e| e.quote.clone()).collect(),

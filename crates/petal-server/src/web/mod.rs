@@ -48,6 +48,8 @@ struct Me {
     role: String,
     /// Whether the audit log is theirs to read (Admins).
     audit: bool,
+    /// Whether they have an authenticator app.
+    totp: bool,
     /// Whether they can confirm a step-up with a text message.
     sms: bool,
     /// Whether they can confirm a step-up with a passkey.
@@ -63,6 +65,7 @@ impl Me {
             name: profile.name,
             role: principal.role.as_str().to_owned(),
             audit: principal.role.allows(Permission::ReadAudit),
+            totp: profile.totp_enabled,
             sms: profile.sms_enabled,
             passkey: profile.passkey_enabled,
         })

@@ -60,7 +60,6 @@ pub(super) async fn security_page(
     let id = user.principal.user_id;
     let now = state.clock.now();
     let (mut tx, me) = open_page(&state, &user).await?;
-    let profile = users::get(&mut tx, id).await?.ok_or_else(ApiError::not_found)?;
     let backup_codes_left = users::backup_codes_left(&mut tx, id).await?;
     let live = sessions::list_live(&mut tx, id, now, state.auth.idle).await?;
     let alerts = if user.principal.role.allows(Permission::ReadAudit) {
@@ -69,6 +68,7 @@ pub(super) async fn security_page(
         None
     };
     drop(tx);
+    let (totp, sms, passkey) = (me.totp, me.sms, me.passkey);
     let page = SecurityPage {
         me: Some(me),
         idle_seconds: idle_seconds(&state),
@@ -83,9 +83,9 @@ pub(super) async fn security_page(
                 user_agent: s.user_agent.unwrap_or_default(),
             })
             .collect(),
-        totp: profile.totp_enabled,
-        sms: profile.sms_enabled,
-        passkey: profile.passkey_enabled,
+        totp,
+        sms,
+        passkey,
         backup_codes_left,
         alerts: alerts.map(|alerts| {
             alerts
